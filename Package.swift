@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// phigate: an access gateway for protected health information.
+///
+/// Only Crypto, Compression and Store import the C libraries; every other module sees
+/// Swift types. The module graph mirrors the architecture in Docs/ARCHITECTURE.md.
+let package = Package(
+    name: "phigate",
+    products: [
+        .executable(name: "phigate", targets: ["phigate"])
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Support"),
+        .target(name: "POSIX"),
+        .target(name: "HTTP"),
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        .target(name: "Compression", dependencies: ["CZlib"]),
+        .target(name: "Store", dependencies: ["CSQLite", "Support"]),
+        .target(
+            name: "Server",
+            dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
+        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store"]),
+        .executableTarget(name: "phigate", dependencies: ["App", "Support"]),
+
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Compression"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support"]),
+    ]
+)
