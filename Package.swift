@@ -21,8 +21,10 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
+
         .target(name: "Support"),
-        .target(name: "POSIX"),
+        .target(name: "POSIX", dependencies: ["CPOSIX"]),
         .target(name: "HTTP"),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Compression", dependencies: ["CZlib"]),
