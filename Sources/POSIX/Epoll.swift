@@ -21,9 +21,9 @@ public final class Epoll {
     private var buffer: UnsafeMutablePointer<epoll_event>
     private let capacity: Int
 
-    public init(capacity: Int = 256) throws(POSIXError) {
+    public init(capacity: Int = 256) throws(SystemCallError) {
         let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard fd >= 0 else { throw POSIXError.last("epoll_create1") }
+        guard fd >= 0 else { throw SystemCallError.last("epoll_create1") }
         self.fd = fd
         self.capacity = capacity
         self.buffer = .allocate(capacity: capacity)
@@ -35,11 +35,11 @@ public final class Epoll {
     }
 
     /// Registers `descriptor`; `token` comes back with each of its events.
-    public func add(_ descriptor: Int32, events: Events, token: UInt64) throws(POSIXError) {
+    public func add(_ descriptor: Int32, events: Events, token: UInt64) throws(SystemCallError) {
         try control(EPOLL_CTL_ADD, descriptor, events, token)
     }
 
-    public func modify(_ descriptor: Int32, events: Events, token: UInt64) throws(POSIXError) {
+    public func modify(_ descriptor: Int32, events: Events, token: UInt64) throws(SystemCallError) {
         try control(EPOLL_CTL_MOD, descriptor, events, token)
     }
 
@@ -48,20 +48,20 @@ public final class Epoll {
         _ = epoll_ctl(fd, EPOLL_CTL_DEL, descriptor, &event)
     }
 
-    private func control(_ op: Int32, _ descriptor: Int32, _ events: Events, _ token: UInt64) throws(POSIXError) {
+    private func control(_ op: Int32, _ descriptor: Int32, _ events: Events, _ token: UInt64) throws(SystemCallError) {
         var event = epoll_event()
         event.events = events.rawValue
         event.data.u64 = token
-        guard epoll_ctl(fd, op, descriptor, &event) == 0 else { throw POSIXError.last("epoll_ctl") }
+        guard epoll_ctl(fd, op, descriptor, &event) == 0 else { throw SystemCallError.last("epoll_ctl") }
     }
 
     /// Waits up to `timeoutMilliseconds` (-1 forever) and calls `body` for each ready descriptor.
     /// An interrupted wait (EINTR) returns with no events.
-    public func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: Events) -> Void) throws(POSIXError) {
+    public func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: Events) -> Void) throws(SystemCallError) {
         let n = epoll_wait(fd, buffer, Int32(capacity), timeoutMilliseconds)
         if n < 0 {
             if errno == EINTR { return }
-            throw POSIXError.last("epoll_wait")
+            throw SystemCallError.last("epoll_wait")
         }
         for i in 0..<Int(n) {
             body(buffer[i].data.u64, Events(rawValue: buffer[i].events))
@@ -73,9 +73,9 @@ public final class Epoll {
 public final class EventFD: Sendable {
     public let fd: Int32
 
-    public init() throws(POSIXError) {
+    public init() throws(SystemCallError) {
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard fd >= 0 else { throw POSIXError.last("eventfd") }
+        guard fd >= 0 else { throw SystemCallError.last("eventfd") }
         self.fd = fd
     }
 

@@ -5,7 +5,7 @@ import Glibc
 /// A failed system call: which call, and the errno it left.
 ///
 /// This module is the only place that reads `errno`; everything above it sees this value.
-public struct POSIXError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     public var errno: Int32
 
@@ -15,8 +15,8 @@ public struct POSIXError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Captures the calling thread's errno right after `operation` failed.
-    static func last(_ operation: String) -> POSIXError {
-        POSIXError(operation: operation, errno: Glibc.errno)
+    static func last(_ operation: String) -> SystemCallError {
+        SystemCallError(operation: operation, errno: Glibc.errno)
     }
 
     public var description: String {
@@ -35,7 +35,7 @@ public enum IOResult: Equatable, Sendable {
     /// The peer closed its side (reads only).
     case endOfFile
     /// The connection is broken (ECONNRESET, EPIPE, ...); close it.
-    case failed(POSIXError)
+    case failed(SystemCallError)
 }
 
 @inline(__always)
@@ -44,5 +44,5 @@ func classify(_ n: Int, _ operation: StaticString) -> IOResult {
     if n == 0 { return .endOfFile }
     let code = Glibc.errno
     if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-    return .failed(POSIXError(operation: "\(operation)", errno: code))
+    return .failed(SystemCallError(operation: "\(operation)", errno: code))
 }

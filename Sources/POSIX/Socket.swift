@@ -110,10 +110,10 @@ public final class ListeningSocket {
 
     /// Binds and listens, non-blocking and close-on-exec. With `reusePort`, several loops can
     /// each own a listener on the same address and the kernel spreads connections among them.
-    public init(binding address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool) throws(POSIXError) {
+    public init(binding address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool) throws(SystemCallError) {
         let domain = address.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError.last("socket") }
+        guard fd >= 0 else { throw SystemCallError.last("socket") }
         var on: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size)
@@ -122,12 +122,12 @@ public final class ListeningSocket {
             bind(fd, $0, $1)
         }
         guard bound == 0 else {
-            let error = POSIXError.last("bind")
+            let error = SystemCallError.last("bind")
             Descriptor.close(fd)
             throw error
         }
         guard listen(fd, backlog) == 0 else {
-            let error = POSIXError.last("listen")
+            let error = SystemCallError.last("listen")
             Descriptor.close(fd)
             throw error
         }
@@ -137,7 +137,7 @@ public final class ListeningSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard named == 0, let actual = SocketAddress.decode(&storage) else {
-            let error = POSIXError.last("getsockname")
+            let error = SystemCallError.last("getsockname")
             Descriptor.close(fd)
             throw error
         }
@@ -153,7 +153,7 @@ public final class ListeningSocket {
         case connection(fd: Int32, peer: SocketAddress?)
         case wouldBlock
         /// A transient failure (EMFILE, ECONNABORTED...): the caller logs and carries on.
-        case failed(POSIXError)
+        case failed(SystemCallError)
     }
 
     /// Accepts one pending connection as a non-blocking, close-on-exec socket with TCP_NODELAY.
@@ -174,7 +174,7 @@ public final class ListeningSocket {
             let code = errno
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-            return .failed(POSIXError(operation: "accept4", errno: code))
+            return .failed(SystemCallError(operation: "accept4", errno: code))
         }
     }
 

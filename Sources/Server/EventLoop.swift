@@ -43,7 +43,7 @@ final class EventLoop: @unchecked Sendable {
     private let metrics: ServerMetrics
     private let logger: Logger
     private let workers: DispatchQueue
-    private let connectionBudget: Atomic<Int>
+    private let connectionBudget: ConnectionBudget
 
     private let epoll: Epoll
     private let doorbell: EventFD
@@ -60,8 +60,8 @@ final class EventLoop: @unchecked Sendable {
 
     init(
         index: Int, listener: ListeningSocket, configuration: ServerConfiguration, pipeline: Pipeline,
-        metrics: ServerMetrics, logger: Logger, workers: DispatchQueue, connectionBudget: Atomic<Int>
-    ) throws(POSIXError) {
+        metrics: ServerMetrics, logger: Logger, workers: DispatchQueue, connectionBudget: ConnectionBudget
+    ) throws(SystemCallError) {
         self.index = index
         self.listener = listener
         self.configuration = configuration
@@ -188,8 +188,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func admit(fd: Int32, peer: String) {
         let now = MonotonicClock.nanoseconds()
-        if connectionBudget.subtract(1, ordering: .relaxed).newValue < 0 {
-            connectionBudget.add(1, ordering: .relaxed)
+        guard connectionBudget.take() else {
             metrics.connectionRefused()
             refuse(fd)
             return
@@ -200,7 +199,7 @@ final class EventLoop: @unchecked Sendable {
         do {
             try epoll.add(fd, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: id)
         } catch {
-            connectionBudget.add(1, ordering: .relaxed)
+            connectionBudget.give()
             Descriptor.close(fd)
             return
         }
@@ -467,7 +466,7 @@ final class EventLoop: @unchecked Sendable {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         epoll.remove(connection.fd)
         Descriptor.close(connection.fd)
-        connectionBudget.add(1, ordering: .relaxed)
+        connectionBudget.give()
         metrics.connectionClosed()
     }
 

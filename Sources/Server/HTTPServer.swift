@@ -24,7 +24,7 @@ public final class HTTPServer: Sendable {
     public init(
         configuration: ServerConfiguration, router: Router, metrics: ServerMetrics = ServerMetrics(),
         logger: Logger
-    ) throws(POSIXError) {
+    ) throws(SystemCallError) {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
@@ -37,7 +37,7 @@ public final class HTTPServer: Sendable {
         boundAddress = first.address
         let pipeline = Pipeline(router: router, logger: logger)
         let workers = DispatchQueue(label: "phigate.workers", qos: .userInitiated, attributes: .concurrent)
-        let budget = Atomic<Int>(configuration.maxConnections)
+        let budget = ConnectionBudget(configuration.maxConnections)
         var loops: [EventLoop] = []
         for (index, listener) in listeners.enumerated() {
             do {

@@ -112,3 +112,19 @@ public final class ServerMetrics: Sendable {
         return out
     }
 }
+
+/// The connection cap, shared by every loop: a counter of free places.
+final class ConnectionBudget: Sendable {
+    private let free: Atomic<Int>
+
+    init(_ capacity: Int) { free = Atomic(capacity) }
+
+    /// Takes a place; false (and nothing taken) when none is free.
+    func take() -> Bool {
+        if free.subtract(1, ordering: .relaxed).newValue >= 0 { return true }
+        free.add(1, ordering: .relaxed)
+        return false
+    }
+
+    func give() { free.add(1, ordering: .relaxed) }
+}
