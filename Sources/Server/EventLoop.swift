@@ -54,7 +54,9 @@ final class EventLoop: @unchecked Sendable {
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var listening = true
     private var drainDeadline: UInt64?
-    private var dateHeader = ""
+    /// "\r\nDate: <IMF-fixdate>", rebuilt once a second.
+    private var dateField: [UInt8] = []
+    private let requestIDs = RequestIDGenerator()
     private var dateSecond: Int64 = -1
     private let wallClock = WallClock()
 
@@ -127,7 +129,7 @@ final class EventLoop: @unchecked Sendable {
         let seconds = wallClock.unixSeconds()
         if seconds != dateSecond {
             dateSecond = seconds
-            dateHeader = WallClock.httpDate(unixSeconds: seconds)
+            dateField = Array(("\r\nDate: " + WallClock.httpDate(unixSeconds: seconds)).utf8)
         }
     }
 
@@ -318,6 +320,25 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let contentLengthField = Array("Content-Length: ".utf8)
+    private static let requestIDField = Array("\r\nX-Request-Id: ".utf8)
+    private static let endOfHead = Array("\r\n\r\n".utf8)
+    private static let closeAndEndOfHead = Array("\r\nConnection: close\r\n\r\n".utf8)
+
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var remaining = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[19 - count] = 0x30 + UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            buffer.append(contentsOf: raw[(20 - count)...])
+        }
+    }
 
     /// Routes one request: answered inline, or sent to a worker with reads paused.
     private func dispatch(_ connection: Connection, _ parsed: HTTPRequest, started: UInt64) {
@@ -326,7 +347,7 @@ final class EventLoop: @unchecked Sendable {
         connection.keepAlive = keepAlive
         var request = Request(
             head: head, body: parsed.body, trailers: parsed.trailers,
-            requestID: RequestID.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
+            requestID: requestIDs.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
         let context = { (route: String) in
             ResponseContext(
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
@@ -375,7 +396,7 @@ final class EventLoop: @unchecked Sendable {
     /// A request the parser refused: answer with its status and close the connection.
     private func reject(_ connection: Connection, _ error: HTTPParseError) {
         let problem = HTTPProblem(status: error.status, detail: error.reason)
-        let requestID = RequestID.generate()
+        let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(problem, requestID: requestID)
         connection.keepAlive = false
         let context = ResponseContext(
@@ -384,16 +405,19 @@ final class EventLoop: @unchecked Sendable {
         finish(connection, response, context)
     }
 
-    /// Serialises a response onto the connection's output and counts it.
+    /// Serialises a response onto the connection's output and counts it. The handler's headers
+    /// go through the encoder's guards; the framing fields the server owns are appended as bytes.
     private func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
         let keepAlive = context.keepAlive && connection.keepAlive && !connection.peerClosed
-        var head = HTTPResponseHead(status: response.status, headers: response.headers)
-        let bodyLength = response.body.count
-        head.headers.add(name: "Content-Length", value: String(bodyLength))
-        head.headers.add(name: "Date", value: dateHeader)
-        head.headers.add(name: "X-Request-Id", value: context.requestID)
-        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
-        HTTPResponseEncoder.encode(head, into: &connection.output)
+        HTTPResponseEncoder.encode(
+            HTTPResponseHead(status: response.status, headers: response.headers), into: &connection.output,
+            terminated: false)
+        connection.output.append(contentsOf: Self.contentLengthField)
+        Self.appendDecimal(response.body.count, to: &connection.output)
+        connection.output.append(contentsOf: dateField)
+        connection.output.append(contentsOf: Self.requestIDField)
+        connection.output.append(contentsOf: context.requestID.utf8)
+        connection.output.append(contentsOf: keepAlive ? Self.endOfHead : Self.closeAndEndOfHead)
         if context.method != "HEAD" { connection.output.append(contentsOf: response.body) }
 
         let now = MonotonicClock.nanoseconds()
@@ -506,7 +530,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func timeOut(_ connection: Connection, _ detail: String) {
-        let requestID = RequestID.generate()
+        let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(HTTPProblem(status: 408, detail: detail), requestID: requestID)
         connection.keepAlive = false
         connection.stashedInput.removeAll()
