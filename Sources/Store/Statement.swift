@@ -103,7 +103,8 @@ public final class Statement {
     /// Advances to the next row. Returns true when a row is available, false when done.
     ///
     /// A failure is translated once into `StoreError` (`.constraint`, `.readOnly`, `.busy`,
-    /// `.diskFull`, ...); the statement must then be reset before it is used again.
+    /// `.diskFull`, ...) after the statement has been reset: a failed statement left unreset
+    /// counts as "in progress" and would make a later COMMIT on the connection fail.
     @discardableResult
     public func step() throws -> Bool {
         let result = sqlite3_step(handle)
@@ -113,6 +114,7 @@ public final class Statement {
         case SQLITE_DONE:
             return false
         default:
+            sqlite3_reset(handle)
             throw StoreError.sqlite(result, operation: "step", detail: sql)
         }
     }

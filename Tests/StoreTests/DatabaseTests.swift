@@ -204,6 +204,40 @@ struct DatabaseTests {
         #expect(!error.description.contains(secret))
     }
 
+    @Test("a database at its size limit fails with .diskFull")
+    func diskFull() throws {
+        let directory = try TemporaryDirectory()
+        let database = try Database(path: directory.path("full.sqlite"))
+        try database.execute("CREATE TABLE t(b BLOB)")
+        let pages = try #require(try database.scalar("PRAGMA page_count"))
+        try database.execute("PRAGMA max_page_count = \(pages + 2)")
+        let page: SQLiteValue = .blob(Array(repeating: 7, count: 4096))
+        let error = try #require(throws: StoreError.self) {
+            for _ in 0..<64 {
+                try database.run("INSERT INTO t(b) VALUES (?)", [page])
+            }
+        }
+        #expect(error.code == .diskFull)
+        #expect(error.sqlitePrimaryCode == 13)
+    }
+
+    @Test("a second writer fails with .busy once its busy timeout has passed")
+    func busy() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("busy.sqlite")
+        let holder = try Database(path: path)
+        try holder.execute("CREATE TABLE t(n INTEGER)")
+        let waiter = try Database(path: path, busyTimeoutMilliseconds: 0)
+        try holder.execute("BEGIN IMMEDIATE")
+        let error = try #require(throws: StoreError.self) {
+            try waiter.transaction { try waiter.run("INSERT INTO t(n) VALUES (1)") }
+        }
+        #expect(error.code == .busy)
+        try holder.execute("COMMIT")
+        try waiter.transaction { try waiter.run("INSERT INTO t(n) VALUES (1)") }
+        #expect(try holder.scalar("SELECT count(*) FROM t") == 1)
+    }
+
     @Test("opening fails with .cannotOpen for a missing directory, .corrupt for a non-database")
     func openFailures() throws {
         let directory = try TemporaryDirectory()
