@@ -42,7 +42,9 @@ struct RouterTests {
         ("DELETE", "/break-glass/g1", .found("/break-glass/{id}", ["id": "g1"])),
         ("GET", "/break-glass/g1", .notAllowed(["DELETE"])),
         ("PUT", "/break-glass", .notAllowed(["GET", "HEAD", "POST"])),
-        ("GET", "/fhir/../healthz", .notFound),
+        ("GET", "/fhir/../healthz", .badPath),
+        ("GET", "/fhir/Patient/%2e%2e", .badPath),
+        ("GET", "/./healthz", .badPath),
         ("GET", "/nope", .notFound),
     ]
 
