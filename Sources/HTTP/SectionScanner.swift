@@ -113,13 +113,9 @@ struct SectionScanner: Sendable {
                     fieldCount += 1
                 }
             }
-            // The rest of the line up to CR or LF: the common case, in a tight loop.
+            // The rest of the line up to CR or LF: the common case, a word at a time.
             let runStart = index - 1
-            while index < end {
-                let next = input[index]
-                if next == ASCII.cr || next == ASCII.lf { break }
-                index += 1
-            }
+            index = ASCII.firstLineBreak(input, from: index, to: end)
             let run = index - runStart
             lineBytes += run
             if phase == .requestLine {
