@@ -35,6 +35,9 @@ public struct HTTPRequestParser: Sendable {
         case emit(HTTPParserEvent, consumed: Int)
     }
 
+    /// The most body storage reserved before the body's bytes arrive.
+    static let initialBodyCapacity = 64 * 1024
+
     let limits: HTTPLimits
     var state = State.head
     var scanner: SectionScanner
@@ -157,7 +160,9 @@ public struct HTTPRequestParser: Sendable {
             reset()
             return .emit(.request(HTTPRequest(head: head)), consumed: consumed)
         case .length(let length):
-            body.reserveCapacity(length)
+            // Reserve only a bounded amount up front: a client announcing a large body and
+            // then stalling must not make every connection hold the maximum in memory.
+            body.reserveCapacity(min(length, Self.initialBodyCapacity))
             state = .fixedBody(remaining: length)
         case .chunked:
             state = .chunkSizeLine
