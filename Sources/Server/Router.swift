@@ -132,7 +132,9 @@ public final class Router: Sendable {
                 guard part == text else { return nil }
             case .capture(let name):
                 guard !part.isEmpty else { return nil }
-                guard let decoded = HTTPQuery.percentDecode(part), decoded != ".", decoded != ".." else {
+                guard let decoded = HTTPQuery.percentDecode(part), decoded != ".", decoded != "..",
+                    !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else {
                     badEncoding = true
                     return nil
                 }

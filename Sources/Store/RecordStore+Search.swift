@@ -100,6 +100,9 @@ extension RecordStore {
         for value in parameters.identifier {
             try filter.add("identifier", value: value, fragment: identifierFragment)
         }
+        if let allowed = parameters.restrictToIDs {
+            filter.restrict(sql: "r.id IN (SELECT value FROM json_each(?))", argument: .text(jsonArray(allowed)))
+        }
         return filter
     }
 
@@ -154,4 +157,25 @@ extension RecordStore {
         }
         return (base + " AND value = ? AND system = ?)", [.text(value), .text(system)])
     }
+}
+
+/// A JSON array of strings, for binding a list as one parameter to `json_each`.
+func jsonArray(_ values: [String]) -> String {
+    var out = "["
+    for (index, value) in values.enumerated() {
+        if index > 0 { out += "," }
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                let hex = Array("0123456789abcdef")
+                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+    return out + "]"
 }

@@ -23,14 +23,18 @@ public struct SearchParameters: Sendable, Equatable {
     public var count: Int
     /// Matches to skip before the page starts.
     public var offset: Int
+    /// When set, only these patient ids can match: the caller's policy decides which patients
+    /// a searcher may see, and the restriction applies before counting, so totals never leak.
+    public var restrictToIDs: [String]?
 
     public static let maximumCount = 1_000
 
     public init(
         name: [String] = [], family: [String] = [], given: [String] = [],
         birthdate: [String] = [], gender: [String] = [], identifier: [String] = [],
-        count: Int = 50, offset: Int = 0
+        count: Int = 50, offset: Int = 0, restrictToIDs: [String]? = nil
     ) {
+        self.restrictToIDs = restrictToIDs
         self.name = name
         self.family = family
         self.given = given
@@ -46,6 +50,12 @@ public struct SearchParameters: Sendable, Equatable {
 struct SearchFilter {
     private(set) var clauses: [String] = []
     private(set) var arguments: [SQLiteValue] = []
+
+    /// Adds a clause that is not a search parameter (a visibility restriction).
+    mutating func restrict(sql: String, argument: SQLiteValue) {
+        clauses.append(sql)
+        arguments.append(argument)
+    }
 
     /// The clauses joined with AND, or "1" when there are none.
     var sql: String {

@@ -45,6 +45,8 @@ struct RouterTests {
         ("GET", "/fhir/../healthz", .badPath),
         ("GET", "/fhir/Patient/%2e%2e", .badPath),
         ("GET", "/./healthz", .badPath),
+        ("GET", "/fhir/Patient/a%00b", .badPath),
+        ("GET", "/fhir/Patient/a%0Ab", .badPath),
         ("GET", "/nope", .notFound),
     ]
 
