@@ -17,8 +17,8 @@ final class RecordsSession: @unchecked Sendable {
     init(path: String, authPolicy: AuthPolicy) throws {
         database = try Database(path: path)
         records = try RecordStore(database: database)
-        identities = try IdentityStore(database: database)
-        authenticator = Authenticator(store: identities, policy: authPolicy)
+        identities = try IdentityStore(database: database, policy: authPolicy)
+        authenticator = try Authenticator(store: identities, policy: authPolicy)
     }
 }
 
