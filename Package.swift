@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Store", "Crypto"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support", "Store"]),
     ]
 )

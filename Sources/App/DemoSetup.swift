@@ -42,7 +42,7 @@ enum DemoSetup {
         ]
         var credentials: [Credential] = []
         for (name, role, practitioner) in accounts {
-            let password = SecureRandom.token(byteCount: 15)
+            let password = SecureRandom.token(byteCount: 16)
             _ = try session.identities.addUser(name, role: role, practitionerID: practitioner, password: password)
             credentials.append(Credential(username: name, role: role, password: password, practitionerID: practitioner))
         }

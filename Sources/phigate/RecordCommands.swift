@@ -158,7 +158,7 @@ enum RecordCommands {
             }
             password = line
         } else {
-            password = SecureRandom.token(byteCount: 15)
+            password = SecureRandom.token(byteCount: 16)
         }
         let account = try admin.addUser(name, role: role, practitionerID: practitioner, password: password)
         print("added \(account.username) (\(account.role.rawValue))")
