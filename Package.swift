@@ -21,21 +21,25 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
+
         .target(name: "Support"),
-        .target(name: "POSIX"),
+        .target(name: "POSIX", dependencies: ["CPOSIX"]),
         .target(name: "HTTP"),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "Store", dependencies: ["CSQLite", "Support"]),
+        .target(name: "Policy"),
         .target(
             name: "Server",
             dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
-        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store"]),
+        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy"]),
         .executableTarget(name: "phigate", dependencies: ["App", "Support"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Compression"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support"]),
     ]

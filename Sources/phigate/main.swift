@@ -1,1 +1,10 @@
-print("phigate")
+import App
+import Foundation
+import Support
+
+/// phigate's command line: parse the command, run it, exit with a status that says how it went.
+///
+/// Exit statuses follow sysexits: 0 success, 64 usage, 78 configuration, 1 anything else.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let status = CommandLineInterface.run(arguments, environment: ProcessInfo.processInfo.environment)
+exit(status)

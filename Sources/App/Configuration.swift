@@ -1,0 +1,105 @@
+import Foundation
+import HTTP
+import POSIX
+import Server
+import Support
+
+/// phigate's settings after parsing and validation. Every field has a safe default, so an empty
+/// file (or none) serves on 127.0.0.1:8080 with data in ./data.
+public struct Configuration: Sendable {
+    public var listen: SocketAddress
+    public var dataDirectory: String
+    public var demo: Bool
+    public var logLevel: LogLevel
+    public var server: ServerConfiguration
+
+    /// The documented keys, their types, bounds and defaults. A key not listed here is refused.
+    public static let keys: [ConfigurationKey] = [
+        .init("listen", .address, default: .string("127.0.0.1:8080"),
+            help: "Address and port to serve on; port 0 picks a free port."),
+        .init("data_dir", .path, default: .string("./data"),
+            help: "Directory for the record, identity and audit databases and the signing key."),
+        .init("demo", .bool, default: .bool(false),
+            help: "On an empty data directory, generate demo patients and users and print their credentials once."),
+        .init("log_level", .choice(LogLevel.allCases.map(\.name)), default: .string("info"),
+            help: "Minimum level of the JSON log lines written to stderr."),
+        .init("http.header_timeout_seconds", .integer(1...3600), default: .int(10),
+            help: "Time allowed for a whole request head (408 when it runs out)."),
+        .init("http.body_timeout_seconds", .integer(1...3600), default: .int(30),
+            help: "Time allowed for a whole request body (408 when it runs out)."),
+        .init("http.idle_timeout_seconds", .integer(1...3600), default: .int(30),
+            help: "How long a keep-alive connection may wait for its next request."),
+        .init("http.max_request_line_bytes", .integer(256...65_536), default: .int(8192),
+            help: "Longest request line (414 beyond)."),
+        .init("http.max_header_bytes", .integer(1024...1_048_576), default: .int(16_384),
+            help: "Largest header section, and trailer section (431 beyond)."),
+        .init("http.max_header_count", .integer(1...1000), default: .int(100),
+            help: "Most header fields in a request (431 beyond)."),
+        .init("http.max_body_bytes", .integer(0...1_073_741_824), default: .int(16 << 20),
+            help: "Largest request body (413 beyond)."),
+        .init("http.max_connections", .integer(1...1_000_000), default: .int(4096),
+            help: "Open client connections; further ones get 503 and are closed."),
+        .init("http.event_loops", .integer(1...64), default: .int(1),
+            help: "Event-loop threads; one is best on two cores with a load generator beside it."),
+        .init("http.shutdown_grace_seconds", .integer(0...600), default: .int(10),
+            help: "Time in-flight requests get to finish after SIGTERM or SIGINT."),
+    ]
+
+    /// Builds the typed configuration from validated values keyed by dotted name.
+    init(values: [String: JSONValue]) throws(ConfigurationError) {
+        func int(_ key: String) -> Int { Int(values[key]!.intValue!) }
+        guard let address = SocketAddress(parsing: values["listen"]!.stringValue!) else {
+            throw ConfigurationError(key: "listen", message: "must be a numeric address and port")
+        }
+        listen = address
+        dataDirectory = values["data_dir"]!.stringValue!
+        demo = values["demo"]!.boolValue!
+        logLevel = LogLevel(name: values["log_level"]!.stringValue!)!
+        let limits = HTTPLimits(
+            maxRequestLineBytes: int("http.max_request_line_bytes"), maxHeaderBytes: int("http.max_header_bytes"),
+            maxHeaderCount: int("http.max_header_count"), maxBodyBytes: int("http.max_body_bytes"))
+        server = ServerConfiguration(
+            address: address, limits: limits, headerTimeoutSeconds: int("http.header_timeout_seconds"),
+            bodyTimeoutSeconds: int("http.body_timeout_seconds"), idleTimeoutSeconds: int("http.idle_timeout_seconds"),
+            maxConnections: int("http.max_connections"), eventLoops: int("http.event_loops"),
+            shutdownGraceSeconds: int("http.shutdown_grace_seconds"))
+    }
+}
+
+/// One documented configuration key.
+public struct ConfigurationKey: Sendable {
+    public enum Kind: Sendable {
+        case integer(ClosedRange<Int64>)
+        case bool
+        case address
+        case path
+        case choice([String])
+    }
+
+    public let name: String
+    public let kind: Kind
+    public let defaultValue: JSONValue
+    public let help: String
+
+    init(_ name: String, _ kind: Kind, default defaultValue: JSONValue, help: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.help = help
+    }
+
+    /// The environment variable that overrides this key: PHIGATE_ and the key in capitals, dots
+    /// as underscores.
+    public var environmentName: String {
+        "PHIGATE_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// Why start-up stopped: the key at fault and what is wrong with it. Never echoes the value,
+/// which might be a secret.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var message: String
+
+    public var description: String { "invalid configuration: \(key): \(message)" }
+}

@@ -1,0 +1,67 @@
+import Dispatch
+import Foundation
+import POSIX
+import Server
+import Support
+
+/// The composition root: configuration in, a running gateway out.
+///
+/// Owns the services and the HTTP server and wires signals to a graceful shutdown. The command
+/// line creates one per `serve` and blocks in `run` until the server has stopped.
+public final class Gateway: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public let readiness = Readiness()
+    private let server: HTTPServer
+
+    /// Prepares the data directory and binds the listener; nothing is served until `run`.
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try Self.prepareDataDirectory(configuration.dataDirectory)
+
+        let metrics = ServerMetrics()
+        let readiness = self.readiness
+        var routes: [Route] = []
+        routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() }
+        let router = Router(routes: routes)
+        server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
+    }
+
+    /// The address actually bound, with port 0 resolved.
+    public var address: SocketAddress { server.boundAddress }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns.
+    public func run() {
+        ProcessSignals.block([SIGTERM, SIGINT])
+        let signalQueue = DispatchQueue(label: "phigate.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for signal in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: signalQueue)
+            source.setEventHandler { [server, readiness, logger] in
+                logger.info("server.signal", ["signal": .int(Int(signal))])
+                readiness.set("shutting_down", ready: false)
+                server.shutdown()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        server.start()
+        server.wait()
+        for source in sources { source.cancel() }
+        logger.info("server.stopped")
+    }
+
+    /// Creates the data directory owner-only, or checks an existing one is not open to others.
+    static func prepareDataDirectory(_ path: String) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw ConfigurationError(key: "data_dir", message: "exists and is not a directory")
+            }
+            return
+        }
+        try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+}

@@ -1,0 +1,519 @@
+import Foundation
+import HTTP
+import POSIX
+import Support
+import Synchronization
+
+/// One thread, one epoll instance, one listener and the connections it accepted.
+///
+/// Everything but the mailbox is touched only on the loop's own thread. Requests whose route
+/// runs on the loop are answered inline — one read and one write per request — and the rest go
+/// to a worker queue, whose result comes back through the mailbox and the eventfd doorbell.
+/// Edge-triggered readiness is registered once per connection and never re-armed.
+///
+/// `@unchecked Sendable`: the mailbox is guarded by its mutex; all other state is confined to
+/// the loop thread (see `run`), and other threads reach it only through `submit`.
+final class EventLoop: @unchecked Sendable {
+    /// Pause parsing a connection once this much output is waiting for a slow reader.
+    static let outputHighWater = 256 * 1024
+    private static let listenerToken: UInt64 = 0
+    private static let doorbellToken: UInt64 = 1
+    private static let lingerNanoseconds: UInt64 = 2_000_000_000
+    private static let sweepNanoseconds: UInt64 = 250_000_000
+    private static let readBufferSize = 64 * 1024
+
+    enum Job: Sendable {
+        case deliver(connection: UInt64, response: Response, request: ResponseContext)
+        case beginShutdown(deadline: UInt64)
+    }
+
+    /// What the loop needs to finish a response that a worker produced.
+    struct ResponseContext: Sendable {
+        var requestID: String
+        var method: String
+        var route: String
+        var keepAlive: Bool
+        var started: UInt64
+    }
+
+    let index: Int
+    let listener: ListeningSocket
+    private let configuration: ServerConfiguration
+    private let pipeline: Pipeline
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let workers: DispatchQueue
+    private let connectionBudget: ConnectionBudget
+
+    private let epoll: Epoll
+    private let doorbell: EventFD
+    private let mailbox = Mutex<[Job]>([])
+
+    private var connections: [UInt64: Connection] = [:]
+    private var nextID: UInt64 = 2
+    private var readBuffer: UnsafeMutableRawBufferPointer
+    private var listening = true
+    private var drainDeadline: UInt64?
+    private var dateHeader = ""
+    private var dateSecond: Int64 = -1
+    private let wallClock = WallClock()
+
+    init(
+        index: Int, listener: ListeningSocket, configuration: ServerConfiguration, pipeline: Pipeline,
+        metrics: ServerMetrics, logger: Logger, workers: DispatchQueue, connectionBudget: ConnectionBudget
+    ) throws(SystemCallError) {
+        self.index = index
+        self.listener = listener
+        self.configuration = configuration
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.logger = logger
+        self.workers = workers
+        self.connectionBudget = connectionBudget
+        self.epoll = try Epoll()
+        self.doorbell = try EventFD()
+        self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        try epoll.add(listener.fd, events: .readable, token: Self.listenerToken)
+        try epoll.add(doorbell.fd, events: .readable, token: Self.doorbellToken)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    /// Hands a job to the loop from any thread.
+    func submit(_ job: Job) {
+        mailbox.withLock { $0.append(job) }
+        doorbell.ring()
+    }
+
+    // MARK: - The loop
+
+    /// Runs until a shutdown has drained every connection or its deadline passed.
+    func run() {
+        var nextSweep = MonotonicClock.nanoseconds() + Self.sweepNanoseconds
+        while true {
+            refreshDate()
+            do {
+                try epoll.wait(timeoutMilliseconds: 250) { token, events in
+                    switch token {
+                    case Self.listenerToken: acceptConnections()
+                    case Self.doorbellToken: drainMailbox()
+                    default: handle(token, events)
+                    }
+                }
+            } catch {
+                logger.critical("loop.wait_failed", ["loop": .int(index), "error": .string("\(error)")])
+                break
+            }
+            let now = MonotonicClock.nanoseconds()
+            if now >= nextSweep {
+                sweep(now)
+                nextSweep = now + Self.sweepNanoseconds
+            }
+            if let deadline = drainDeadline {
+                if connections.isEmpty { break }
+                if now >= deadline {
+                    logger.warning("loop.shutdown_forced", ["loop": .int(index), "conn.count": .int(connections.count)])
+                    for connection in Array(connections.values) { close(connection) }
+                    break
+                }
+            }
+        }
+        stopListening()
+    }
+
+    private func refreshDate() {
+        let seconds = wallClock.unixSeconds()
+        if seconds != dateSecond {
+            dateSecond = seconds
+            dateHeader = WallClock.httpDate(unixSeconds: seconds)
+        }
+    }
+
+    private func drainMailbox() {
+        doorbell.drain()
+        let jobs = mailbox.withLock { jobs in
+            defer { jobs.removeAll(keepingCapacity: true) }
+            return jobs
+        }
+        for job in jobs {
+            switch job {
+            case .deliver(let id, let response, let context):
+                // The connection may have gone while the handler ran; the response is dropped.
+                guard let connection = connections[id] else { continue }
+                finish(connection, response, context)
+                flush(connection)
+                resume(connection)
+            case .beginShutdown(let deadline):
+                beginShutdown(deadline: deadline)
+            }
+        }
+    }
+
+    private func beginShutdown(deadline: UInt64) {
+        drainDeadline = deadline
+        stopListening()
+        for connection in Array(connections.values) {
+            if connection.phase == .idle && !connection.hasPendingOutput {
+                close(connection)
+            } else if connection.phase == .readingHead && !connection.sawRequestBytes {
+                close(connection)
+            }
+        }
+    }
+
+    private func stopListening() {
+        guard listening else { return }
+        listening = false
+        epoll.remove(listener.fd)
+        listener.close()
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections() {
+        while listening {
+            switch listener.accept() {
+            case .wouldBlock:
+                return
+            case .failed(let error):
+                logger.warning("loop.accept_failed", ["loop": .int(index), "error": .string("\(error)")])
+                return
+            case .connection(let fd, let peer):
+                admit(fd: fd, peer: peer?.description ?? "")
+            }
+        }
+    }
+
+    private func admit(fd: Int32, peer: String) {
+        let now = MonotonicClock.nanoseconds()
+        guard connectionBudget.take() else {
+            metrics.connectionRefused()
+            refuse(fd)
+            return
+        }
+        let id = nextID
+        nextID += 1
+        let connection = Connection(id: id, fd: fd, peer: peer, limits: configuration.limits, now: now)
+        do {
+            try epoll.add(fd, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: id)
+        } catch {
+            connectionBudget.give()
+            Descriptor.close(fd)
+            return
+        }
+        connections[id] = connection
+        metrics.connectionOpened()
+    }
+
+    /// Over the connection cap: a best-effort 503 and an immediate close.
+    private func refuse(_ fd: Int32) {
+        let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
+            + "\"detail\":\"The gateway has reached its connection limit; retry shortly.\"}"
+        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { Descriptor.send(fd, UnsafeRawBufferPointer($0)) }
+        Descriptor.shutdownWrite(fd)
+        Descriptor.close(fd)
+    }
+
+    // MARK: - Readiness
+
+    private func handle(_ token: UInt64, _ events: Epoll.Events) {
+        guard let connection = connections[token] else { return }
+        if events.contains(.error) {
+            close(connection)
+            return
+        }
+        if events.contains(.writable) && connection.hasPendingOutput {
+            flush(connection)
+            guard connections[token] != nil else { return }
+            if !connection.hasPendingOutput { resume(connection) }
+        }
+        if events.contains(.readable) || events.contains(.readHangUp) || events.contains(.hangUp) {
+            readAvailable(connection)
+        }
+    }
+
+    /// Reads until the socket is drained or the connection stops accepting input.
+    private func readAvailable(_ connection: Connection) {
+        while connections[connection.id] != nil {
+            if connection.phase == .lingering {
+                guard discardInput(connection) else { return }
+                continue
+            }
+            guard connection.acceptsInput, !connection.peerClosed else { return }
+            switch Descriptor.read(connection.fd, into: readBuffer) {
+            case .bytes(let count):
+                process(connection, UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                flush(connection)
+                // A short read drained the socket; new data will raise a new edge.
+                if count < readBuffer.count { return }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                peerFinished(connection)
+                return
+            case .failed:
+                close(connection)
+                return
+            }
+        }
+    }
+
+    /// While lingering: read and throw away; false when there is nothing more to read now.
+    private func discardInput(_ connection: Connection) -> Bool {
+        switch Descriptor.read(connection.fd, into: readBuffer) {
+        case .bytes(let count):
+            return count == readBuffer.count
+        case .wouldBlock:
+            return false
+        case .endOfFile, .failed:
+            close(connection)
+            return false
+        }
+    }
+
+    /// The client sent its last byte. Answer what is in progress, then close.
+    private func peerFinished(_ connection: Connection) {
+        connection.peerClosed = true
+        if connection.phase == .awaitingResponse || connection.hasPendingOutput {
+            connection.closeAfterFlush = true
+        } else {
+            close(connection)
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Feeds bytes to the parser and answers every complete request, in order.
+    private func process(_ connection: Connection, _ input: UnsafeRawBufferPointer) {
+        var offset = 0
+        let now = MonotonicClock.nanoseconds()
+        while offset < input.count && connection.acceptsInput {
+            let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+            let (consumed, event) = connection.parser.parse(rest)
+            offset += consumed
+            guard let event else {
+                if consumed == 0 { break }
+                continue
+            }
+            switch event {
+            case .head(let head):
+                if head.expectsContinue && drainDeadline == nil {
+                    connection.output.append(contentsOf: Self.continueBytes)
+                }
+            case .request(let request):
+                dispatch(connection, request, started: now)
+            case .failure(let error):
+                reject(connection, error)
+            }
+        }
+        if offset < input.count && !connection.closeAfterFlush && connection.phase != .lingering {
+            connection.stashedInput.append(contentsOf: input[offset...])
+        }
+        connection.settlePhase(at: now)
+    }
+
+    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Routes one request: answered inline, or sent to a worker with reads paused.
+    private func dispatch(_ connection: Connection, _ parsed: HTTPRequest, started: UInt64) {
+        let head = parsed.head
+        let keepAlive = head.keepAlive && drainDeadline == nil
+        connection.keepAlive = keepAlive
+        var request = Request(
+            head: head, body: parsed.body, trailers: parsed.trailers,
+            requestID: RequestID.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
+        let context = { (route: String) in
+            ResponseContext(
+                requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
+                started: started)
+        }
+        switch pipeline.router.match(method: head.method, path: head.path) {
+        case .found(let route, let parameters):
+            request.route = route.pattern
+            request.pathParameters = parameters
+            switch route.execution {
+            case .onLoop:
+                finish(connection, pipeline.respond(to: request, route: route), context(route.pattern))
+            case .onWorker:
+                connection.enter(.awaitingResponse, at: started)
+                let id = connection.id
+                let pipeline = self.pipeline
+                let finished = context(route.pattern)
+                let sendableRequest = request
+                workers.async { [self] in
+                    let response = pipeline.respond(to: sendableRequest, route: route)
+                    submit(.deliver(connection: id, response: response, request: finished))
+                }
+            }
+        case .methodNotAllowed(let allowed):
+            let problem = HTTPProblem(
+                status: 405, detail: "This path does not support the \(Self.safeMethod(head.method)) method.",
+                headers: [("Allow", allowed.joined(separator: ", "))])
+            finish(connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
+                context("unmatched"))
+        case .notFound:
+            finish(connection, pipeline.router.fallbackRenderer.render(HTTPProblem.notFound(), requestID: request.requestID),
+                context("unmatched"))
+        case .badPath:
+            let problem = HTTPProblem.badRequest("The path holds an invalid percent-encoding.")
+            finish(connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
+                context("unmatched"))
+        }
+    }
+
+    /// Method tokens are client-chosen; only the standard ones are echoed back.
+    private static func safeMethod(_ method: String) -> String {
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"].contains(method)
+            ? method : "requested"
+    }
+
+    /// A request the parser refused: answer with its status and close the connection.
+    private func reject(_ connection: Connection, _ error: HTTPParseError) {
+        let problem = HTTPProblem(status: error.status, detail: error.reason)
+        let requestID = RequestID.generate()
+        let response = ProblemJSONRenderer().render(problem, requestID: requestID)
+        connection.keepAlive = false
+        let context = ResponseContext(
+            requestID: requestID, method: "other", route: "unmatched", keepAlive: false,
+            started: MonotonicClock.nanoseconds())
+        finish(connection, response, context)
+    }
+
+    /// Serialises a response onto the connection's output and counts it.
+    private func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
+        let keepAlive = context.keepAlive && connection.keepAlive && !connection.peerClosed
+        var head = HTTPResponseHead(status: response.status, headers: response.headers)
+        let bodyLength = response.body.count
+        head.headers.add(name: "Content-Length", value: String(bodyLength))
+        head.headers.add(name: "Date", value: dateHeader)
+        head.headers.add(name: "X-Request-Id", value: context.requestID)
+        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
+        HTTPResponseEncoder.encode(head, into: &connection.output)
+        if context.method != "HEAD" { connection.output.append(contentsOf: response.body) }
+
+        let now = MonotonicClock.nanoseconds()
+        let seconds = Double(now &- context.started) / 1e9
+        metrics.record(method: context.method, route: context.route, status: response.status, seconds: seconds)
+        if logger.isEnabled(.debug) {
+            logger.debug(
+                "http.request",
+                ["req.id": .string(context.requestID), "conn.id": .int(Int(connection.id)),
+                 "http.method": .string(Self.safeMethod(context.method)), "http.route": .string(context.route),
+                 "http.status": .int(response.status), "http.duration_us": .int(Int(seconds * 1e6))])
+        }
+        if connection.phase == .awaitingResponse {
+            connection.phase = .idle
+            connection.settlePhase(at: now)
+        }
+        if !keepAlive { connection.closeAfterFlush = true }
+    }
+
+    /// After a worker's response or a drained output buffer: parse what was stashed, then read.
+    private func resume(_ connection: Connection) {
+        guard connections[connection.id] != nil, connection.acceptsInput else { return }
+        if !connection.stashedInput.isEmpty {
+            let stashed = connection.stashedInput
+            connection.stashedInput.removeAll()
+            stashed.withUnsafeBytes { process(connection, $0) }
+            flush(connection)
+        }
+        guard connections[connection.id] != nil, connection.acceptsInput else { return }
+        if connection.peerClosed {
+            if !connection.hasPendingOutput && connection.parser.isIdle { close(connection) }
+            return
+        }
+        readAvailable(connection)
+    }
+
+    // MARK: - Writing and closing
+
+    /// Writes as much queued output as the socket takes; closes or lingers when the final
+    /// response is out.
+    private func flush(_ connection: Connection) {
+        while connection.hasPendingOutput {
+            let result = connection.output.withUnsafeBytes {
+                Descriptor.send(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.outputSent...]))
+            }
+            switch result {
+            case .bytes(let count):
+                connection.outputSent += count
+                connection.lastWrite = MonotonicClock.nanoseconds()
+            case .wouldBlock:
+                return  // the edge-triggered writable event resumes us
+            case .endOfFile, .failed:
+                close(connection)
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+        connection.outputSent = 0
+        if connection.closeAfterFlush && connection.phase != .awaitingResponse && connection.phase != .lingering {
+            if connection.peerClosed {
+                close(connection)
+            } else {
+                Descriptor.shutdownWrite(connection.fd)
+                connection.enter(.lingering, at: MonotonicClock.nanoseconds())
+            }
+        }
+    }
+
+    private func close(_ connection: Connection) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        epoll.remove(connection.fd)
+        Descriptor.close(connection.fd)
+        connectionBudget.give()
+        metrics.connectionClosed()
+    }
+
+    // MARK: - Deadlines
+
+    /// Enforces the header, body, idle, linger and stalled-write deadlines.
+    private func sweep(_ now: UInt64) {
+        let second: UInt64 = 1_000_000_000
+        for connection in Array(connections.values) {
+            let elapsed = now &- connection.phaseStarted
+            if connection.hasPendingOutput {
+                if now &- connection.lastWrite > UInt64(configuration.idleTimeoutSeconds) * second {
+                    close(connection)
+                }
+                continue
+            }
+            switch connection.phase {
+            case .idle:
+                if elapsed > UInt64(configuration.idleTimeoutSeconds) * second { close(connection) }
+            case .readingHead:
+                guard elapsed > UInt64(configuration.headerTimeoutSeconds) * second else { continue }
+                if connection.sawRequestBytes {
+                    timeOut(connection, "The request head did not arrive in time.")
+                } else {
+                    close(connection)
+                }
+            case .readingBody:
+                if elapsed > UInt64(configuration.bodyTimeoutSeconds) * second {
+                    timeOut(connection, "The request body did not arrive in time.")
+                }
+            case .lingering:
+                if elapsed > Self.lingerNanoseconds { close(connection) }
+            case .awaitingResponse:
+                continue
+            }
+        }
+    }
+
+    private func timeOut(_ connection: Connection, _ detail: String) {
+        let requestID = RequestID.generate()
+        let response = ProblemJSONRenderer().render(HTTPProblem(status: 408, detail: detail), requestID: requestID)
+        connection.keepAlive = false
+        connection.stashedInput.removeAll()
+        finish(
+            connection, response,
+            ResponseContext(requestID: requestID, method: "other", route: "unmatched", keepAlive: false,
+                started: MonotonicClock.nanoseconds()))
+        flush(connection)
+    }
+}

@@ -1,0 +1,58 @@
+import HTTP
+
+/// A complete, parsed request as a handler sees it.
+///
+/// Built on the connection's event loop; handed to a worker thread when the route runs off the
+/// loop. `pathParameters` are percent-decoded; `head.path` is the raw path as received.
+public struct Request: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    public var trailers: HTTPHeaders
+    /// Values captured by `{name}` segments of the matched route pattern.
+    public var pathParameters: [String: String]
+    /// The matched route pattern ("/fhir/{type}/{id}"), or "unmatched".
+    public var route: String
+    /// Echoed from a valid incoming X-Request-Id, otherwise freshly generated.
+    public var requestID: String
+    public var remoteAddress: String
+    /// Values that middleware attaches for later middleware and handlers (the authenticated
+    /// principal, for instance), keyed by type.
+    public var context: RequestContext
+
+    public init(
+        head: HTTPRequestHead, body: [UInt8] = [], trailers: HTTPHeaders = HTTPHeaders(),
+        pathParameters: [String: String] = [:], route: String = "unmatched", requestID: String,
+        remoteAddress: String = "", context: RequestContext = RequestContext()
+    ) {
+        self.head = head
+        self.body = body
+        self.trailers = trailers
+        self.pathParameters = pathParameters
+        self.route = route
+        self.requestID = requestID
+        self.remoteAddress = remoteAddress
+        self.context = context
+    }
+
+    public var method: String { head.method }
+    public var path: String { head.path }
+    public var headers: HTTPHeaders { head.headers }
+
+    /// The decoded query parameters; nil when the query string is malformed.
+    public var queryItems: [(name: String, value: String)]? {
+        guard let query = head.query, !query.isEmpty else { return [] }
+        return HTTPQuery.parse(query)
+    }
+}
+
+/// A small typed bag for values that middleware passes down the chain.
+public struct RequestContext: Sendable {
+    private var values: [ObjectIdentifier: any Sendable] = [:]
+
+    public init() {}
+
+    public subscript<T: Sendable>(_ type: T.Type) -> T? {
+        get { values[ObjectIdentifier(type)] as? T }
+        set { values[ObjectIdentifier(type)] = newValue }
+    }
+}

@@ -1,0 +1,124 @@
+import App
+import Foundation
+import Support
+
+/// Parses arguments and dispatches to the commands. Output meant for people goes to stdout,
+/// diagnostics to stderr; neither ever carries a secret that was not asked for.
+enum CommandLineInterface {
+    static let version = "0.1.0"
+
+    static let usage = """
+        phigate \(version) — an access gateway for protected health information
+
+        Usage:
+          phigate serve [--config FILE]     run the gateway
+          phigate --version                 print the version
+          phigate --help                    print this help
+          phigate <command> --help          help for one command
+
+        Configuration comes from the JSON file given with --config (or PHIGATE_CONFIG) and from
+        PHIGATE_* environment variables, which win over the file. See Config/README.md.
+        """
+
+    static let serveUsage = """
+        Usage: phigate serve [--config FILE]
+
+        Runs the gateway on the configured address (default 127.0.0.1:8080) until SIGTERM or
+        SIGINT, then stops accepting, lets in-flight requests finish within
+        http.shutdown_grace_seconds and exits 0. Logs are JSON lines on stderr.
+        """
+
+    static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
+        guard let command = arguments.first else {
+            writeError(usage)
+            return 64
+        }
+        switch command {
+        case "--version", "-V", "version":
+            print("phigate \(version)")
+            return 0
+        case "--help", "-h", "help":
+            print(usage)
+            return 0
+        case "serve":
+            return serve(Array(arguments.dropFirst()), environment: environment)
+        default:
+            writeError("phigate: unknown command '\(command.prefix(40))'\n\n" + usage)
+            return 64
+        }
+    }
+
+    /// Splits `--config FILE` (or `--config=FILE`) from the remaining arguments.
+    static func configPath(_ arguments: inout [String], environment: [String: String]) -> Result<String?, UsageError> {
+        var path = environment["PHIGATE_CONFIG"]
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--config" {
+                guard index + 1 < arguments.count else { return .failure(UsageError("--config needs a file")) }
+                path = arguments[index + 1]
+                index += 2
+                continue
+            }
+            if argument.hasPrefix("--config=") {
+                path = String(argument.dropFirst("--config=".count))
+            } else {
+                rest.append(argument)
+            }
+            index += 1
+        }
+        arguments = rest
+        return .success(path)
+    }
+
+    static func loadConfiguration(_ arguments: inout [String], environment: [String: String]) -> Configuration? {
+        switch configPath(&arguments, environment: environment) {
+        case .failure(let error):
+            writeError("phigate: \(error.message)")
+            return nil
+        case .success(let path):
+            do {
+                return try ConfigurationLoader.load(file: path, environment: environment)
+            } catch {
+                writeError("phigate: \(error)")
+                return nil
+            }
+        }
+    }
+
+    static func serve(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var arguments = arguments
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(serveUsage)
+            return 0
+        }
+        guard let configuration = loadConfiguration(&arguments, environment: environment) else { return 78 }
+        guard arguments.isEmpty else {
+            writeError("phigate: serve takes no argument '\(arguments[0].prefix(40))'\n\n" + serveUsage)
+            return 64
+        }
+        let logger = Logger(label: "phigate", minimumLevel: configuration.logLevel)
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            writeError("phigate: \(error)")
+            return 78
+        } catch {
+            logger.critical("server.start_failed", ["error": .string("\(error)")])
+            return 1
+        }
+        gateway.run()
+        return 0
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+struct UsageError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

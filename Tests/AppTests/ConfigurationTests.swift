@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@testable import App
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    /// Writes `json` to a scoped temporary file and loads it with `environment`.
+    static func load(json: String?, environment: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
+        guard let json else { return try ConfigurationLoader.load(file: nil, environment: environment) }
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("phigate-config-\(UUID().uuidString).json").path
+        FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }  // best-effort clean-up of a temp file
+        return try ConfigurationLoader.load(file: path, environment: environment)
+    }
+
+    @Test("defaults with no file and no environment")
+    func defaults() throws {
+        let c = try Self.load(json: nil)
+        #expect(c.listen.description == "127.0.0.1:8080")
+        #expect(c.dataDirectory == "./data")
+        #expect(c.demo == false)
+        #expect(c.server.headerTimeoutSeconds == 10)
+        #expect(c.server.limits.maxHeaderBytes == 16_384)
+        #expect(c.server.maxConnections == 4096)
+    }
+
+    @Test("nested file keys and environment overrides, environment winning")
+    func precedence() throws {
+        let c = try Self.load(
+            json: #"{"listen": "127.0.0.1:9000", "http": {"header_timeout_seconds": 5, "max_body_bytes": 2048}}"#,
+            environment: ["PHIGATE_HTTP_HEADER_TIMEOUT_SECONDS": "7", "PHIGATE_DEMO": "true",
+                          "PHIGATE_UNRELATED": "ignored"])
+        #expect(c.listen.port == 9000)
+        #expect(c.server.headerTimeoutSeconds == 7)
+        #expect(c.server.limits.maxBodyBytes == 2048)
+        #expect(c.demo == true)
+    }
+
+    static let invalid: [(String?, [String: String], String)] = [
+        (#"{"http": {"idle_timeout_seconds": -1}}"#, [:], "http.idle_timeout_seconds"),
+        (#"{"http": {"idle_timeout_seconds": "30"}}"#, [:], "http.idle_timeout_seconds"),
+        (#"{"http": {"max_header_bytes": 1.5}}"#, [:], "http.max_header_bytes"),
+        (#"{"http": {"no_such_key": 1}}"#, [:], "http.no_such_key"),
+        (#"{"colour": "blue"}"#, [:], "colour"),
+        (#"{"http": 5}"#, [:], "http"),
+        (#"{"demo": "yes"}"#, [:], "demo"),
+        (#"{"listen": "localhost:8080"}"#, [:], "listen"),
+        (#"{"listen": "127.0.0.1:99999"}"#, [:], "listen"),
+        (#"{"log_level": "loud"}"#, [:], "log_level"),
+        (#"{"data_dir": ""}"#, [:], "data_dir"),
+        (#"[1, 2]"#, [:], "--config"),
+        (#"{"listen": "#, [:], "--config"),
+        (nil, ["PHIGATE_HTTP_MAX_HEADER_BYTES": "banana"], "http.max_header_bytes"),
+        (nil, ["PHIGATE_HTTP_MAX_HEADER_BYTES": "12 "], "http.max_header_bytes"),
+        (nil, ["PHIGATE_HTTP_MAX_CONNECTIONS": "0"], "http.max_connections"),
+        (nil, ["PHIGATE_DEMO": "maybe"], "demo"),
+        (nil, ["PHIGATE_LISTEN": "127.0.0.1"], "listen"),
+    ]
+
+    @Test("invalid values stop start-up naming the key", arguments: invalid)
+    func invalidNamesKey(json: String?, environment: [String: String], key: String) {
+        #expect {
+            _ = try Self.load(json: json, environment: environment)
+        } throws: { error in
+            (error as? ConfigurationError)?.key == key
+        }
+    }
+
+    @Test("every documented key has its environment variable name")
+    func environmentNames() {
+        let names = Configuration.keys.map(\.environmentName)
+        #expect(names.contains("PHIGATE_HTTP_HEADER_TIMEOUT_SECONDS"))
+        #expect(names.contains("PHIGATE_DATA_DIR"))
+        #expect(names.contains("PHIGATE_LISTEN"))
+        #expect(Set(names).count == names.count)
+    }
+
+    @Test("the example configuration file loads")
+    func exampleLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for name in ["phigate.example.json", "phigate.json"] {
+            let c = try ConfigurationLoader.load(file: root.appendingPathComponent("Config/\(name)").path, environment: [:])
+            #expect(c.listen.description == "127.0.0.1:8080")
+        }
+    }
+}
