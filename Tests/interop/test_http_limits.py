@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import select
 import socket
 import statistics
@@ -191,7 +192,12 @@ def refused_or_served(server, timeout: float = 3.0) -> str:
                 f"a connection over the cap was neither refused nor answered in {timeout} s"
             ) from error
         if response.status == 503:
+            # Still a response like any other: closing, a problem, a request id.
             assert response.closes, response.headers
+            request_id = response.header("x-request-id")
+            assert request_id, f"503 without X-Request-Id: {response.headers}"
+            problem = json.loads(response.body)
+            assert problem.get("request_id") == request_id, problem
             return "refused"
         assert response.status == 200, (response.status, response.body[:200])
         return "served"
