@@ -26,3 +26,19 @@ def server(request, server_factory) -> Server:
     it; without that the server runs with its defaults.
     """
     return server_factory(getattr(request.module, "SERVER_ENV", None))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, attaches the last log lines of every server the test used."""
+    report = yield
+    if report.failed:
+        servers = [v for v in item.funcargs.values() if isinstance(v, Server)]
+        factory = item.funcargs.get("server_factory")
+        if factory is not None:
+            servers += [s for s in factory.servers if s not in servers]
+        for server in servers:
+            state = "running" if server.alive() else f"exited {server.proc.returncode}"
+            tail = "\n".join(server.log_lines[-30:])
+            report.sections.append((f"phigate {server.port} ({state}) stderr", tail))
+    return report
