@@ -178,7 +178,7 @@ report() {
         echo "phigate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
             "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
         echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds" \
-            "alternated after a $WARMUP warm-up; $(nproc) cores; $(wrk -v 2>&1 | head -n 1)"
+            "alternated after a $WARMUP warm-up; $(nproc) cores; $(wrk -v 2>&1 | head -n 1 | cut -d" " -f1-2)"
         for index in "${!target_names[@]}"; do
             echo "  ${target_names[$index]}: ${target_urls[$index]}"
         done
