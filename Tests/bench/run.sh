@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Throughput and latency of phigate next to nginx, measured with wrk on loopback.
+#
+# Starts a private nginx (one worker, `return 200`) and a release phigate, then runs wrk
+# against each target in turn, round after round, so that drift of the machine hits every
+# target alike. Prints a table and writes it, with each raw wrk report, to bench-out/.
+#
+# Usage: Tests/bench/run.sh   (`make bench` builds phigate and installs wrk and nginx)
+# Settings (environment): PHIGATE_BIN, BENCH_THREADS (1), BENCH_CONNECTIONS (64),
+# BENCH_DURATION (8s), BENCH_WARMUP (2s), BENCH_ROUNDS (3), BENCH_OUT (bench-out).
+#
+# To measure another request, start what it needs in main() and add one line:
+#   bench_target NAME URL [HEADER...]      e.g. "Authorization: Bearer $token"
+# The first target is the baseline that every ratio is computed against.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+PHIGATE_BIN=${PHIGATE_BIN:-$root/.build/release/phigate}
+THREADS=${BENCH_THREADS:-1}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+DURATION=${BENCH_DURATION:-8s}
+WARMUP=${BENCH_WARMUP:-2s}
+ROUNDS=${BENCH_ROUNDS:-3}
+OUT=${BENCH_OUT:-$root/bench-out}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/phigate-bench.XXXXXX")
+started_pids=()
+
+cleanup() {
+    local pid
+    for pid in "${started_pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until URL answers 200, for up to $2 seconds.
+wait_for_200() {
+    local url=$1 seconds=$2 i
+    for i in $(seq $((seconds * 10))); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)" = 200 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+start_nginx() {
+    local prefix=$work/nginx port
+    port=$(free_port)
+    mkdir -p "$prefix"
+    sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$here/nginx.conf" >"$prefix/nginx.conf"
+    command -v nginx >/dev/null || die "nginx not found (make bench installs nginx-light)"
+    nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" &
+    started_pids+=($!)
+    wait_for_200 "http://127.0.0.1:$port/" 10 || die "nginx did not start: $(cat "$prefix/error.log")"
+    NGINX_URL="http://127.0.0.1:$port"
+}
+
+start_phigate() {
+    local log=$work/phigate.log address i
+    [ -x "$PHIGATE_BIN" ] || die "no phigate at $PHIGATE_BIN (make bench builds it)"
+    mkdir -p "$work/data"
+    PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$work/data" PHIGATE_DEMO=false \
+        "$PHIGATE_BIN" serve >"$work/phigate.out" 2>"$log" </dev/null &
+    started_pids+=($!)
+    address=
+    for i in $(seq 600); do
+        address=$(python3 - "$log" <<'PY'
+import json, sys
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        record = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(record, dict) and record.get("msg") == "server.listening":
+        print(record.get("http.address", ""))
+        break
+PY
+)
+        [ -n "$address" ] && break
+        kill -0 "${started_pids[-1]}" 2>/dev/null || die "phigate exited: $(tail -n 20 "$log")"
+        sleep 0.1
+    done
+    [ -n "$address" ] || die "phigate did not log server.listening: $(tail -n 20 "$log")"
+    PHIGATE_URL="http://$address"
+}
+
+# The targets, in the order they are measured; headers are kept one per line.
+target_names=()
+target_urls=()
+target_headers=()
+
+bench_target() {
+    local name=$1 url=$2
+    shift 2
+    target_names+=("$name")
+    target_urls+=("$url")
+    target_headers+=("$(printf '%s\n' "$@")")
+}
+
+# Runs wrk against target $1 for $2; the report goes to stdout.
+run_wrk() {
+    local index=$1 duration=$2 header args=()
+    while IFS= read -r header; do
+        [ -n "$header" ] && args+=(-H "$header")
+    done <<<"${target_headers[$index]}"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency "${args[@]}" \
+        "${target_urls[$index]}" || true
+}
+
+# Reads a wrk report on stdin and prints: requests/s, p99 in ms, failed requests.
+parse_wrk() {
+    awk '
+        function ms(v) {
+            if (v ~ /us$/) return v / 1000
+            if (v ~ /ms$/) return v + 0
+            if (v ~ /m$/) return v * 60000
+            if (v ~ /s$/) return v * 1000
+            return v + 0
+        }
+        /^Requests\/sec:/ { rps = $2 }
+        $1 == "99%" && seen { p99 = ms($2) }
+        /Latency Distribution/ { seen = 1 }
+        /Non-2xx or 3xx responses:/ { bad += $NF }
+        /Socket errors:/ {
+            gsub(/,/, "")
+            bad += $4 + $6 + $8 + $10
+        }
+        END {
+            if (rps == "") { print "0 0 -1"; exit }
+            printf "%.0f %.3f %d\n", rps, p99, bad
+        }'
+}
+
+measure() {
+    local round index report
+    mkdir -p "$OUT"
+    : >"$work/results"
+    for index in "${!target_names[@]}"; do
+        echo "warm-up ${target_names[$index]} ($WARMUP)" >&2
+        run_wrk "$index" "$WARMUP" >/dev/null
+    done
+    for round in $(seq "$ROUNDS"); do
+        for index in "${!target_names[@]}"; do
+            report="$OUT/wrk-${target_names[$index]}-round$round.txt"
+            echo "round $round/$ROUNDS ${target_names[$index]} ($DURATION)" >&2
+            run_wrk "$index" "$DURATION" >"$report"
+            echo "$index $round $(parse_wrk <"$report")" >>"$work/results"
+        done
+    done
+}
+
+# Prints the table: per target, req/s of each round, their mean, the p99 range and the
+# ratio of the mean to the baseline's. Failed requests are flagged, since a fast error is
+# not a fast answer.
+report() {
+    local index
+    {
+        echo "phigate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
+            "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds" \
+            "alternated after a $WARMUP warm-up; $(nproc) cores; $(wrk -v 2>&1 | head -n 1 | cut -d" " -f1-2)"
+        for index in "${!target_names[@]}"; do
+            echo "  ${target_names[$index]}: ${target_urls[$index]}"
+        done
+        echo
+        awk -v rounds="$ROUNDS" -v names="${target_names[*]}" '
+            BEGIN { n = split(names, name, " ") }
+            {
+                t = $1 + 1; r = $2
+                rps[t, r] = $3; p99[t, r] = $4; bad[t] += ($5 < 0 ? 1 : $5)
+                if ($5 < 0) failed[t] = 1
+            }
+            END {
+                printf "%-20s", "server"
+                for (r = 1; r <= rounds; r++) printf " %10s", "round " r
+                printf " %10s %17s %8s  %s\n", "mean", "p99 (ms)", "ratio", "errors"
+                for (t = 1; t <= n; t++) {
+                    sum = 0; lo = -1; hi = 0
+                    printf "%-20s", name[t]
+                    for (r = 1; r <= rounds; r++) {
+                        printf " %10d", rps[t, r]
+                        sum += rps[t, r]
+                        if (lo < 0 || p99[t, r] < lo) lo = p99[t, r]
+                        if (p99[t, r] > hi) hi = p99[t, r]
+                    }
+                    mean[t] = sum / rounds
+                    ratio = mean[1] > 0 ? mean[t] / mean[1] : 0
+                    printf " %10d %17s %7.2fx  %s\n", mean[t], sprintf("%.2f-%.2f", lo, hi),
+                        ratio, failed[t] ? "wrk failed" : bad[t]
+                }
+            }' "$work/results"
+    } | tee "$OUT/results.txt"
+}
+
+main() {
+    command -v wrk >/dev/null || die "wrk not found (make bench installs it)"
+    start_nginx
+    start_phigate
+    bench_target nginx "$NGINX_URL/healthz"
+    bench_target phigate-healthz "$PHIGATE_URL/healthz"
+    measure
+    report
+}
+
+main "$@"
