@@ -1,6 +1,7 @@
 import Auth
 import Crypto
 import Foundation
+import Support
 import Policy
 import Store
 
@@ -58,8 +59,8 @@ enum DemoSetup {
         var text = "\nphigate demo data: \(summary.patientCount) generated patients (no real person).\n"
         text += "Demo accounts — the passwords are shown this once and stored only as scrypt hashes:\n\n"
         for credential in summary.credentials {
-            let name = credential.username.padding(toLength: 18, withPad: " ", startingAt: 0)
-            let role = credential.role.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+            let name = credential.username.column(18)
+            let role = credential.role.rawValue.column(16)
             text += "  \(name) \(role) \(credential.password)\n"
         }
         if let treated = summary.treatedPatient, let untreated = summary.untreatedPatient {
@@ -71,3 +72,4 @@ enum DemoSetup {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
+

@@ -1,6 +1,7 @@
 import App
 import Crypto
 import Foundation
+import Support
 import Policy
 
 /// `phigate import`, `phigate user …` and `phigate care assign`.
@@ -62,10 +63,10 @@ enum RecordCommands {
                 }
             }
             let seconds = Date().timeIntervalSince(started)
-            print("type".padding(toLength: 28, withPad: " ", startingAt: 0) + "created  updated  unchanged")
+            print("type".column(28) + "created  updated  unchanged")
             for type in totals.keys.sorted() {
                 let t = totals[type]!
-                print(type.padding(toLength: 28, withPad: " ", startingAt: 0)
+                print(type.column(28)
                     + pad(t.created, 7) + "  " + pad(t.updated, 7) + "  " + pad(t.unchanged, 9))
             }
             let rate = seconds > 0 ? Int(Double(resources) / seconds) : resources
@@ -96,12 +97,12 @@ enum RecordCommands {
                 return try addUser(admin, arguments)
             case "list":
                 guard arguments.isEmpty else { return CommandLineInterface.usageError(userUsage) }
-                print("username".padding(toLength: 24, withPad: " ", startingAt: 0)
-                    + "role".padding(toLength: 16, withPad: " ", startingAt: 0) + "practitioner      status")
+                print("username".column(24)
+                    + "role".column(16) + "practitioner      status")
                 for account in try admin.listUsers() {
-                    print(account.username.padding(toLength: 24, withPad: " ", startingAt: 0)
-                        + account.role.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                        + (account.practitionerID ?? "-").padding(toLength: 18, withPad: " ", startingAt: 0)
+                    print(account.username.column(24)
+                        + account.role.rawValue.column(16)
+                        + (account.practitionerID ?? "-").column(18)
                         + (account.disabled ? "disabled" : "active"))
                 }
                 return 0
@@ -186,3 +187,4 @@ enum RecordCommands {
         }
     }
 }
+
