@@ -34,6 +34,8 @@ final class EventLoop: @unchecked Sendable {
         var route: String
         var keepAlive: Bool
         var started: UInt64
+        /// An HTTP/1.0 client keeps the connection only when the response says so.
+        var http10 = false
     }
 
     let index: Int
@@ -211,12 +213,18 @@ final class EventLoop: @unchecked Sendable {
 
     /// Over the connection cap: a best-effort 503 and an immediate close.
     private func refuse(_ fd: Int32) {
-        let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
-            + "\"detail\":\"The gateway has reached its connection limit; retry shortly.\"}"
-        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-            + "Content-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Descriptor.send(fd, UnsafeRawBufferPointer($0)) }
+        let requestID = requestIDs.next()
+        let problem = HTTPProblem(
+            status: 503, detail: "The gateway has reached its connection limit; retry shortly.",
+            headers: [("Retry-After", "1")])
+        let response = ProblemJSONRenderer().render(problem, requestID: requestID)
+        var bytes: [UInt8] = []
+        HTTPResponseEncoder.encode(
+            HTTPResponseHead(status: response.status, headers: response.headers), into: &bytes, terminated: false)
+        bytes += Self.contentLengthField
+        Self.appendDecimal(response.body.count, to: &bytes)
+        bytes += dateField + Self.requestIDField + Array(requestID.utf8) + Self.closeAndEndOfHead + response.body
+        _ = bytes.withUnsafeBytes { Descriptor.send(fd, $0) }
         Descriptor.shutdownWrite(fd)
         Descriptor.close(fd)
     }
@@ -324,6 +332,7 @@ final class EventLoop: @unchecked Sendable {
     private static let requestIDField = Array("\r\nX-Request-Id: ".utf8)
     private static let endOfHead = Array("\r\n\r\n".utf8)
     private static let closeAndEndOfHead = Array("\r\nConnection: close\r\n\r\n".utf8)
+    private static let keepAliveAndEndOfHead = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
 
     private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -345,13 +354,15 @@ final class EventLoop: @unchecked Sendable {
         let head = parsed.head
         let keepAlive = head.keepAlive && drainDeadline == nil
         connection.keepAlive = keepAlive
+        // A finished request is activity: the idle deadline runs from here.
+        connection.phaseStarted = started
         var request = Request(
             head: head, body: parsed.body, trailers: parsed.trailers,
             requestID: requestIDs.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
         let context = { (route: String) in
             ResponseContext(
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
-                started: started)
+                started: started, http10: head.version == .http1_0)
         }
         switch pipeline.router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
@@ -417,7 +428,11 @@ final class EventLoop: @unchecked Sendable {
         connection.output.append(contentsOf: dateField)
         connection.output.append(contentsOf: Self.requestIDField)
         connection.output.append(contentsOf: context.requestID.utf8)
-        connection.output.append(contentsOf: keepAlive ? Self.endOfHead : Self.closeAndEndOfHead)
+        if keepAlive {
+            connection.output.append(contentsOf: context.http10 ? Self.keepAliveAndEndOfHead : Self.endOfHead)
+        } else {
+            connection.output.append(contentsOf: Self.closeAndEndOfHead)
+        }
         if context.method != "HEAD" { connection.output.append(contentsOf: response.body) }
 
         let now = MonotonicClock.nanoseconds()
