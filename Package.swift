@@ -32,10 +32,12 @@ let package = Package(
         .target(name: "Policy"),
         .target(name: "Auth", dependencies: ["Store", "Crypto", "Policy", "Support"]),
         .target(name: "Audit", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "Webhooks", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "BreakGlass", dependencies: ["Store", "Crypto", "Auth", "Policy", "Support"]),
         .target(
             name: "Server",
             dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
-        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit"]),
+        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit", "Webhooks", "BreakGlass"]),
         .executableTarget(name: "phigate", dependencies: ["App", "Support"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
@@ -44,6 +46,8 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Store", "Crypto"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Store", "Crypto"]),
+        .testTarget(name: "BreakGlassTests", dependencies: ["BreakGlass", "Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support", "Store"]),
     ]
