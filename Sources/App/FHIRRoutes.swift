@@ -54,7 +54,7 @@ struct FHIRRoutes {
         let id = request.pathParameters["id"]!
         guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
         let caller = try request.caller
-        return try pool.with { session in
+        return try pool.with { session in try session.database.readTransaction {
             let access = FHIRAccess(session: session, caller: caller, now: clock.unixSeconds())
             let action = Action.readResource(type: type)
             let stored = try session.records.storedResource(type: type, id: id)
@@ -74,7 +74,7 @@ struct FHIRRoutes {
             var response = Response.json(200, stored.servedJSON(), contentType: Self.contentType)
             response.headers.add(name: "ETag", value: "W/\"\(stored.version)\"")
             return response
-        }
+        } }
     }
 
     /// A compartment id no resource can have (FHIR ids exclude '~'), standing in for the

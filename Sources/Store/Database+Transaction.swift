@@ -24,6 +24,28 @@ extension Database {
         }
     }
 
+    /// Runs `body`'s reads as one snapshot: `BEGIN DEFERRED` … `COMMIT`.
+    ///
+    /// Every statement outside a transaction takes and releases SQLite's read locks on its own;
+    /// grouping a request's reads pays that once and sees one consistent state of the store.
+    /// Inside another transaction `body` just runs. `body` must not write.
+    public func readTransaction<Result>(_ body: () throws -> Result) throws -> Result {
+        if transactionDepth > 0 || isInTransaction {
+            return try body()
+        }
+        try prepare("BEGIN DEFERRED").step()
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        do {
+            let result = try body()
+            try prepare("COMMIT").step()
+            return result
+        } catch {
+            rollbackAfterFailure()
+            throw error
+        }
+    }
+
     private func savepoint<Result>(_ body: () throws -> Result) throws -> Result {
         transactionDepth += 1
         let name = "phigate_sp\(transactionDepth)"

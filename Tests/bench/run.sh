@@ -79,7 +79,7 @@ start_phigate() {
     local log=$work/phigate.log address i
     [ -x "$PHIGATE_BIN" ] || die "no phigate at $PHIGATE_BIN (make bench builds it)"
     mkdir -p "$work/data"
-    PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$work/data" PHIGATE_DEMO=false \
+    PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$work/data" PHIGATE_DEMO=true \
         "$PHIGATE_BIN" serve >"$work/phigate.out" 2>"$log" </dev/null &
     started_pids+=($!)
     address=
@@ -212,12 +212,28 @@ report() {
     } | tee "$OUT/results.txt"
 }
 
+# Logs the demo clinician in and sets FHIR_TOKEN and FHIR_PATIENT (a patient they treat),
+# from the credentials the demo prints once on stdout.
+demo_login() {
+    local password
+    password=$(awk '$1 == "dr.demo" && $2 == "clinician" { print $3 }' "$work/phigate.out")
+    FHIR_PATIENT=$(sed -n 's/^dr\.demo treats patient \([^;]*\);.*/\1/p' "$work/phigate.out")
+    [ -n "$password" ] && [ -n "$FHIR_PATIENT" ] || die "demo credentials not found in phigate's output"
+    FHIR_TOKEN=$(curl -s -X POST "$PHIGATE_URL/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"dr.demo\",\"password\":\"$password\"}" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $FHIR_TOKEN" \
+        "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT")" = 200 ] || die "authorized FHIR read failed"
+}
+
 main() {
     command -v wrk >/dev/null || die "wrk not found (make bench installs it)"
     start_nginx
     start_phigate
+    demo_login
     bench_target nginx "$NGINX_URL/healthz"
     bench_target phigate-healthz "$PHIGATE_URL/healthz"
+    bench_target phigate-fhir-read "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" "Authorization: Bearer $FHIR_TOKEN"
     measure
     report
 }
