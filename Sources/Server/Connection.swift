@@ -40,6 +40,18 @@ final class Connection {
     var peerClosed = false
     /// The keep-alive decision for the request being answered.
     var keepAlive = true
+    /// A streamed response in progress; input stays paused until it ends.
+    var streaming: Streaming?
+
+    struct Streaming {
+        let body: any ResponseBodyStream
+        let context: EventLoop.ResponseContext
+        let status: Int
+        /// Chunked framing (HTTP/1.1) or a close-delimited body (HTTP/1.0).
+        let chunked: Bool
+        /// A worker is producing the next piece.
+        var pulling = false
+    }
 
     init(id: UInt64, fd: Int32, peer: String, limits: HTTPLimits, now: UInt64) {
         self.id = id

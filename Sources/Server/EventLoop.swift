@@ -24,6 +24,8 @@ final class EventLoop: @unchecked Sendable {
 
     enum Job: Sendable {
         case deliver(connection: UInt64, response: Response, request: ResponseContext)
+        /// The next piece of a streamed body; nil at its end; `failed` when the stream threw.
+        case streamPiece(connection: UInt64, bytes: [UInt8]?, failed: Bool)
         case beginShutdown(deadline: UInt64)
     }
 
@@ -149,6 +151,9 @@ final class EventLoop: @unchecked Sendable {
                 finish(connection, response, context)
                 flush(connection)
                 resume(connection)
+            case .streamPiece(let id, let bytes, let failed):
+                guard let connection = connections[id] else { continue }
+                receivePiece(connection, bytes, failed: failed)
             case .beginShutdown(let deadline):
                 beginShutdown(deadline: deadline)
             }
@@ -240,7 +245,11 @@ final class EventLoop: @unchecked Sendable {
         if events.contains(.writable) && connection.hasPendingOutput {
             flush(connection)
             guard connections[token] != nil else { return }
-            if !connection.hasPendingOutput { resume(connection) }
+            if connection.streaming != nil {
+                pullPiece(connection)
+            } else if !connection.hasPendingOutput {
+                resume(connection)
+            }
         }
         if events.contains(.readable) || events.contains(.readHangUp) || events.contains(.hangUp) {
             readAvailable(connection)
@@ -419,6 +428,10 @@ final class EventLoop: @unchecked Sendable {
     /// Serialises a response onto the connection's output and counts it. The handler's headers
     /// go through the encoder's guards; the framing fields the server owns are appended as bytes.
     private func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
+        if let stream = response.stream, context.method != "HEAD" {
+            startStream(connection, response, stream, context)
+            return
+        }
         let keepAlive = context.keepAlive && connection.keepAlive && !connection.peerClosed
         HTTPResponseEncoder.encode(
             HTTPResponseHead(status: response.status, headers: response.headers), into: &connection.output,
@@ -434,22 +447,109 @@ final class EventLoop: @unchecked Sendable {
             connection.output.append(contentsOf: Self.closeAndEndOfHead)
         }
         if context.method != "HEAD" { connection.output.append(contentsOf: response.body) }
+        completed(connection, status: response.status, context, keepAlive: keepAlive)
+    }
 
+    /// Counts a response whose last byte is queued and settles the connection's phase.
+    private func completed(_ connection: Connection, status: Int, _ context: ResponseContext, keepAlive: Bool) {
         let now = MonotonicClock.nanoseconds()
         let seconds = Double(now &- context.started) / 1e9
-        metrics.record(method: context.method, route: context.route, status: response.status, seconds: seconds)
+        metrics.record(method: context.method, route: context.route, status: status, seconds: seconds)
         if logger.isEnabled(.debug) {
             logger.debug(
                 "http.request",
                 ["req.id": .string(context.requestID), "conn.id": .int(Int(connection.id)),
                  "http.method": .string(Self.safeMethod(context.method)), "http.route": .string(context.route),
-                 "http.status": .int(response.status), "http.duration_us": .int(Int(seconds * 1e6))])
+                 "http.status": .int(status), "http.duration_us": .int(Int(seconds * 1e6))])
         }
         if connection.phase == .awaitingResponse {
             connection.phase = .idle
             connection.settlePhase(at: now)
         }
         if !keepAlive { connection.closeAfterFlush = true }
+    }
+
+    // MARK: - Streamed bodies
+
+    private static let lastChunk = Array("0\r\n\r\n".utf8)
+    private static let chunkedField = Array("Transfer-Encoding: chunked".utf8)
+
+    /// Writes the head of a streamed response and asks a worker for the first piece.
+    private func startStream(
+        _ connection: Connection, _ response: Response, _ body: any ResponseBodyStream, _ context: ResponseContext
+    ) {
+        let chunked = !context.http10
+        let keepAlive = chunked && context.keepAlive && connection.keepAlive && !connection.peerClosed
+        connection.keepAlive = keepAlive
+        HTTPResponseEncoder.encode(
+            HTTPResponseHead(status: response.status, headers: response.headers), into: &connection.output,
+            terminated: false)
+        // The encoder left the head open after a field's CRLF; dateField starts with CRLF.
+        if chunked {
+            connection.output.append(contentsOf: Self.chunkedField)
+            connection.output.append(contentsOf: dateField)
+        } else {
+            connection.output.append(contentsOf: dateField.dropFirst(2))
+        }
+        connection.output.append(contentsOf: Self.requestIDField)
+        connection.output.append(contentsOf: context.requestID.utf8)
+        connection.output.append(contentsOf: keepAlive ? Self.endOfHead : Self.closeAndEndOfHead)
+        connection.phase = .awaitingResponse
+        connection.streaming = Connection.Streaming(
+            body: body, context: context, status: response.status, chunked: chunked)
+        pullPiece(connection)
+    }
+
+    /// Asks a worker for the next piece unless one is on its way or the client is behind.
+    private func pullPiece(_ connection: Connection) {
+        guard var streaming = connection.streaming, !streaming.pulling,
+            connection.output.count - connection.outputSent < Self.outputHighWater
+        else { return }
+        streaming.pulling = true
+        connection.streaming = streaming
+        let id = connection.id
+        let body = streaming.body
+        workers.async { [self] in
+            do {
+                submit(.streamPiece(connection: id, bytes: try body.next(), failed: false))
+            } catch {
+                submit(.streamPiece(connection: id, bytes: nil, failed: true))
+            }
+        }
+    }
+
+    /// Frames a piece onto the output; at the end, the last chunk and the usual completion.
+    private func receivePiece(_ connection: Connection, _ bytes: [UInt8]?, failed: Bool) {
+        guard var streaming = connection.streaming else { return }
+        streaming.pulling = false
+        connection.streaming = streaming
+        if failed {
+            logger.warning(
+                "http.stream_failed",
+                ["req.id": .string(streaming.context.requestID), "http.route": .string(streaming.context.route)])
+            close(connection)
+            return
+        }
+        if let bytes {
+            if !bytes.isEmpty {
+                if streaming.chunked {
+                    connection.output.append(contentsOf: String(bytes.count, radix: 16).utf8)
+                    connection.output.append(contentsOf: [0x0D, 0x0A])
+                    connection.output.append(contentsOf: bytes)
+                    connection.output.append(contentsOf: [0x0D, 0x0A])
+                } else {
+                    connection.output.append(contentsOf: bytes)
+                }
+            }
+            flush(connection)
+            if connections[connection.id] != nil { pullPiece(connection) }
+            return
+        }
+        if streaming.chunked { connection.output.append(contentsOf: Self.lastChunk) }
+        connection.streaming = nil
+        completed(connection, status: streaming.status, streaming.context, keepAlive: connection.keepAlive)
+        flush(connection)
+        resume(connection)
     }
 
     /// After a worker's response or a drained output buffer: parse what was stashed, then read.

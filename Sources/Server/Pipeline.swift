@@ -16,7 +16,9 @@ struct Pipeline: Sendable {
         } catch {
             response = render(error, request: request, renderer: route.errorRenderer)
         }
-        if request.method == "HEAD" || response.body.count >= ResponseCompression.minimumBytes {
+        if response.stream != nil {
+            ResponseCompression.applyToStream(&response, acceptEncoding: request.headers["Accept-Encoding"])
+        } else if request.method == "HEAD" || response.body.count >= ResponseCompression.minimumBytes {
             ResponseCompression.apply(to: &response, acceptEncoding: request.headers["Accept-Encoding"])
         }
         return response

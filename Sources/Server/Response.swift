@@ -5,6 +5,11 @@ public struct Response: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// A body produced piece by piece instead of `body`: sent with chunked transfer coding
+    /// (close-delimited to HTTP/1.0 clients), pulled from a worker only as fast as the client
+    /// reads. Once the head is out the status cannot change, so a failing stream ends the
+    /// connection without the final chunk, which clients see as a truncated body.
+    public var stream: (any ResponseBodyStream)?
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -28,4 +33,14 @@ public struct Response: Sendable {
     {
         Response(status: status, headers: HTTPHeaders([("Content-Type", contentType)]), body: Array(text.utf8))
     }
+}
+
+/// A response body that is produced while it is sent.
+///
+/// `next` is called on a worker thread, one call at a time, never concurrently; it may block
+/// on I/O. Conformers hold their own state, so they are classes; `@unchecked Sendable` ones must
+/// say why sequential calls from different threads are safe.
+public protocol ResponseBodyStream: AnyObject, Sendable {
+    /// The next piece of the body (may be empty), or nil when the body is complete.
+    func next() throws -> [UInt8]?
 }

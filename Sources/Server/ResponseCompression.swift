@@ -52,6 +52,44 @@ public enum ResponseCompression {
     }
 }
 
+extension ResponseCompression {
+    /// Wraps a streamed body of a compressible type in gzip when the client accepts it.
+    public static func applyToStream(_ response: inout Response, acceptEncoding: String?) {
+        guard let inner = response.stream, response.headers["Content-Encoding"] == nil,
+            isCompressible(response.headers["Content-Type"])
+        else { return }
+        response.headers.add(name: "Vary", value: "Accept-Encoding")
+        guard acceptsGzip(acceptEncoding), let compressor = try? GzipStream() else { return }
+        // try? above: without a compressor the identity stream is still a correct answer.
+        response.stream = GzipBodyStream(inner: inner, compressor: compressor)
+        response.headers.add(name: "Content-Encoding", value: "gzip")
+    }
+}
+
+/// gzip over another body stream, piece by piece.
+///
+/// `@unchecked Sendable`: the stream contract calls `next` one call at a time, so the
+/// compressor's state is never touched concurrently.
+final class GzipBodyStream: ResponseBodyStream, @unchecked Sendable {
+    private let inner: any ResponseBodyStream
+    private let compressor: GzipStream
+    private var finished = false
+
+    init(inner: any ResponseBodyStream, compressor: GzipStream) {
+        self.inner = inner
+        self.compressor = compressor
+    }
+
+    func next() throws -> [UInt8]? {
+        guard !finished else { return nil }
+        if let piece = try inner.next() {
+            return try compressor.compress(piece)
+        }
+        finished = true
+        return try compressor.finish()
+    }
+}
+
 extension Substring {
     /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
     public func trimmingSpaces() -> Substring {
