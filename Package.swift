@@ -30,17 +30,25 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "Store", dependencies: ["CSQLite", "Support"]),
         .target(name: "Policy"),
+        .target(name: "Auth", dependencies: ["Store", "Crypto", "Policy", "Support"]),
+        .target(name: "Audit", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "Webhooks", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "BreakGlass", dependencies: ["Store", "Crypto", "Auth", "Policy", "Support"]),
         .target(
             name: "Server",
             dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
-        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy"]),
+        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit", "Webhooks", "BreakGlass"]),
         .executableTarget(name: "phigate", dependencies: ["App", "Support"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Compression"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Store", "Crypto", "Policy"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Store", "Crypto"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Store", "Crypto"]),
+        .testTarget(name: "BreakGlassTests", dependencies: ["BreakGlass", "Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support", "Store"]),
     ]
 )

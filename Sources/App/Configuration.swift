@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import HTTP
 import POSIX
@@ -12,6 +13,11 @@ public struct Configuration: Sendable {
     public var demo: Bool
     public var logLevel: LogLevel
     public var server: ServerConfiguration
+    public var storeConnections: Int
+    public var authPolicy: AuthPolicy
+
+    /// The records and identities database inside the data directory.
+    public var recordsDatabasePath: String { dataDirectory + "/phigate.sqlite" }
 
     /// The documented keys, their types, bounds and defaults. A key not listed here is refused.
     public static let keys: [ConfigurationKey] = [
@@ -43,6 +49,18 @@ public struct Configuration: Sendable {
             help: "Event-loop threads; one is best on two cores with a load generator beside it."),
         .init("http.shutdown_grace_seconds", .integer(0...600), default: .int(10),
             help: "Time in-flight requests get to finish after SIGTERM or SIGINT."),
+        .init("store.connections", .integer(1...64), default: .int(4),
+            help: "SQLite connections to the records database shared by the worker threads."),
+        .init("sessions.idle_timeout_seconds", .integer(60...86_400), default: .int(900),
+            help: "A session unused for this long ends."),
+        .init("sessions.absolute_timeout_seconds", .integer(300...604_800), default: .int(28_800),
+            help: "A session ends this long after login, however active."),
+        .init("auth.lockout_threshold", .integer(1...100), default: .int(5),
+            help: "Failed logins for one username within auth.lockout_window_seconds that lock it."),
+        .init("auth.lockout_window_seconds", .integer(1...86_400), default: .int(900),
+            help: "The window in which failed logins count towards a lockout."),
+        .init("auth.lockout_seconds", .integer(1...86_400), default: .int(900),
+            help: "How long a locked username stays locked."),
     ]
 
     /// Builds the typed configuration from validated values keyed by dotted name.
@@ -63,6 +81,18 @@ public struct Configuration: Sendable {
             bodyTimeoutSeconds: int("http.body_timeout_seconds"), idleTimeoutSeconds: int("http.idle_timeout_seconds"),
             maxConnections: int("http.max_connections"), eventLoops: int("http.event_loops"),
             shutdownGraceSeconds: int("http.shutdown_grace_seconds"))
+        storeConnections = int("store.connections")
+        var auth = AuthPolicy()
+        auth.idleTimeoutSeconds = Int64(int("sessions.idle_timeout_seconds"))
+        auth.absoluteTimeoutSeconds = Int64(int("sessions.absolute_timeout_seconds"))
+        auth.lockoutThreshold = int("auth.lockout_threshold")
+        auth.lockoutWindowSeconds = Int64(int("auth.lockout_window_seconds"))
+        auth.lockoutSeconds = Int64(int("auth.lockout_seconds"))
+        guard auth.idleTimeoutSeconds <= auth.absoluteTimeoutSeconds else {
+            throw ConfigurationError(
+                key: "sessions.idle_timeout_seconds", message: "must not exceed sessions.absolute_timeout_seconds")
+        }
+        authPolicy = auth
     }
 }
 

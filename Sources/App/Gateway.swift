@@ -20,10 +20,27 @@ public final class Gateway: Sendable {
         self.logger = logger
         try Self.prepareDataDirectory(configuration.dataDirectory)
 
+        let pool = try RecordsPool(
+            path: configuration.recordsDatabasePath, size: configuration.storeConnections,
+            authPolicy: configuration.authPolicy)
+        if configuration.demo {
+            try pool.with { session in
+                if let summary = try DemoSetup.populateIfEmpty(session) {
+                    DemoSetup.printCredentials(summary)
+                    logger.notice("demo.created", ["patients": .int(summary.patientCount)])
+                }
+            }
+        }
+
         let metrics = ServerMetrics()
         let readiness = self.readiness
+        let clock = WallClock()
+        let authentication = AuthenticationMiddleware(pool: pool)
         var routes: [Route] = []
         routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() }
+        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, logger: logger)
+            .routes(authentication: authentication)
+        routes += FHIRRoutes(pool: pool, clock: clock).routes(authentication: authentication)
         let router = Router(routes: routes)
         server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
     }

@@ -4,11 +4,9 @@ import Support
 /// Liveness, readiness and metrics: unauthenticated, free of PHI, and cheap.
 enum OperationalRoutes {
     static func routes(readiness: Readiness, metrics: @escaping @Sendable () -> String) -> [Route] {
-        let healthy = Array("{\"status\":\"ok\"}".utf8)
+        let healthy = Response.json(200, "{\"status\":\"ok\"}")
         return [
-            Route("GET", "/healthz", execution: .onLoop) { _ in
-                Response.json(200, healthy)
-            },
+            Route("GET", "/healthz", execution: .onLoop) { _ in healthy },
             Route("GET", "/readyz", execution: .onLoop) { _ in
                 let failing = readiness.failingChecks
                 if failing.isEmpty { return Response.json(200, "{\"status\":\"ready\"}") }

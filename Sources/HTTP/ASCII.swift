@@ -80,18 +80,68 @@ enum ASCII {
         return false
     }
 
+    /// The index of the first CR or LF in `bytes[start..<end]`, or `end` when there is none.
+    ///
+    /// Eight bytes are tested per step with the classic zero-byte bit trick, so the long
+    /// runs of ordinary bytes that make up a head cost one load and a few ALU operations
+    /// per word; the exact position is then found byte by byte inside the word.
+    static func firstLineBreak(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int
+    ) -> Int {
+        var index = start
+        while index + 8 <= end {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if hasByte(word, cr) || hasByte(word, lf) { break }
+            index += 8
+        }
+        while index < end && bytes[index] != cr && bytes[index] != lf { index += 1 }
+        return index
+    }
+
+    /// The index of the first byte at or after `start` that cannot appear in a field value
+    /// (a control other than HTAB, or DEL), skipping whole words of plain text at a time.
+    /// Stops at the line's CR; `bytes` must contain a CR at or after `start`.
+    static func firstNonValueByte(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        let end = bytes.count
+        while index + 8 <= end {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if hasByteBelowSpace(word) || hasByte(word, delete) { break }
+            index += 8
+        }
+        while isFieldValueByte(bytes[index]) { index += 1 }
+        return index
+    }
+
+    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `word` equals `byte` (exact, no false positives).
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let folded = word ^ (lowBits &* UInt64(byte))
+        return (folded &- lowBits) & ~folded & highBits != 0
+    }
+
+    /// Whether any byte of `word` is below 0x20 (exact for thresholds up to 0x80).
+    @inline(__always)
+    private static func hasByteBelowSpace(_ word: UInt64) -> Bool {
+        (word &- lowBits &* 0x20) & ~word & highBits != 0
+    }
+
     /// Whether `bytes` equals `lowercaseName`, ignoring ASCII case in `bytes`.
     /// `lowercaseName` must be lowercase ASCII.
+    @inline(__always)
     static func equalsIgnoringCase(
         _ bytes: UnsafeRawBufferPointer.SubSequence, _ lowercaseName: StaticString
     ) -> Bool {
         guard bytes.count == lowercaseName.utf8CodeUnitCount else { return false }
-        let name = UnsafeRawBufferPointer(
-            start: lowercaseName.utf8Start, count: lowercaseName.utf8CodeUnitCount)
-        var index = 0
-        for byte in bytes {
-            guard lowercased(byte) == name[index] else { return false }
-            index += 1
+        let name = lowercaseName.utf8Start
+        let base = bytes.base
+        var offset = 0
+        while offset < bytes.count {
+            guard lowercased(base[bytes.startIndex + offset]) == name[offset] else { return false }
+            offset += 1
         }
         return true
     }

@@ -35,14 +35,10 @@ enum FieldSection {
 
             while ASCII.isWhitespace(bytes[index]) { index += 1 }
             let valueStart = index
+            index = ASCII.firstNonValueByte(bytes, from: index)
+            guard bytes[index] == ASCII.cr else { throw .invalidFieldValue }
             var valueEnd = index
-            while true {
-                let byte = bytes[index]
-                if byte == ASCII.cr { break }
-                guard ASCII.isFieldValueByte(byte) else { throw .invalidFieldValue }
-                index += 1
-                if !ASCII.isWhitespace(byte) { valueEnd = index }
-            }
+            while valueEnd > valueStart && ASCII.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
             index += 2
 
             try observer.observe(
@@ -73,23 +69,31 @@ struct TrailerPolicy: FieldObserver {
     }
 }
 
-/// Calls `body` with the range of each non-empty element of a comma-separated list
-/// (RFC 9110 5.6.1), whitespace around elements removed.
-func forEachListElement<E: Error>(
-    _ bytes: UnsafeRawBufferPointer.SubSequence, _ body: (Range<Int>) throws(E) -> Void
-) throws(E) {
-    var index = bytes.startIndex
-    let end = bytes.endIndex
-    while index < end {
-        while index < end && (ASCII.isWhitespace(bytes[index]) || bytes[index] == ASCII.comma) {
-            index += 1
+/// The ranges of the non-empty elements of a comma-separated list (RFC 9110 5.6.1), with
+/// the whitespace around each element removed.
+struct ListElements: Sequence, IteratorProtocol {
+    private let bytes: UnsafeRawBufferPointer.SubSequence
+    private var index: Int
+
+    init(_ bytes: UnsafeRawBufferPointer.SubSequence) {
+        self.bytes = bytes
+        index = bytes.startIndex
+    }
+
+    mutating func next() -> Range<Int>? {
+        let end = bytes.endIndex
+        while index < end {
+            while index < end && (ASCII.isWhitespace(bytes[index]) || bytes[index] == ASCII.comma) {
+                index += 1
+            }
+            let elementStart = index
+            var elementEnd = index
+            while index < end && bytes[index] != ASCII.comma {
+                if !ASCII.isWhitespace(bytes[index]) { elementEnd = index + 1 }
+                index += 1
+            }
+            if elementEnd > elementStart { return elementStart..<elementEnd }
         }
-        let elementStart = index
-        var elementEnd = index
-        while index < end && bytes[index] != ASCII.comma {
-            if !ASCII.isWhitespace(bytes[index]) { elementEnd = index + 1 }
-            index += 1
-        }
-        if elementEnd > elementStart { try body(elementStart..<elementEnd) }
+        return nil
     }
 }

@@ -118,7 +118,7 @@ struct FramingFacts: FieldObserver {
     /// quoted strings are not accepted at all.
     private mutating func observeTransferEncoding(_ value: UnsafeRawBufferPointer.SubSequence) {
         sawTransferEncoding = true
-        forEachListElement(value) { (element: Range<Int>) in
+        for element in ListElements(value) {
             var index = element.lowerBound
             while index < element.upperBound && ASCII.isTokenByte(value[index]) { index += 1 }
             let name = value[element.lowerBound..<index]
@@ -146,7 +146,7 @@ struct FramingFacts: FieldObserver {
     }
 
     private mutating func observeConnection(_ value: UnsafeRawBufferPointer.SubSequence) {
-        forEachListElement(value) { (element: Range<Int>) in
+        for element in ListElements(value) {
             let option = value[element]
             if ASCII.equalsIgnoringCase(option, "close") {
                 connectionClose = true
@@ -160,7 +160,7 @@ struct FramingFacts: FieldObserver {
     /// empty Expect field, is refused with 417 in HTTP/1.1.
     private mutating func observeExpect(_ value: UnsafeRawBufferPointer.SubSequence) {
         var elements = 0
-        forEachListElement(value) { (element: Range<Int>) in
+        for element in ListElements(value) {
             elements += 1
             if ASCII.equalsIgnoringCase(value[element], "100-continue") {
                 expectsContinue = true

@@ -6,14 +6,21 @@
 public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionaryLiteral {
     public typealias Element = (name: String, value: String)
 
-    private var fields: [Element]
+    /// A struct rather than the tuple `Element`: arrays of tuples are copied and destroyed
+    /// through generic runtime calls, arrays of structs through specialised code.
+    fileprivate struct Field: Sendable {
+        var name: String
+        var value: String
+    }
+
+    private var fields: [Field]
 
     public init() {
         fields = []
     }
 
     public init(_ pairs: [(String, String)]) {
-        fields = pairs.map { (name: $0.0, value: $0.1) }
+        fields = pairs.map { Field(name: $0.0, value: $0.1) }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -32,7 +39,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
 
     /// Appends a field line, keeping any existing fields of the same name.
     public mutating func add(name: String, value: String) {
-        fields.append((name: name, value: value))
+        fields.append(Field(name: name, value: value))
     }
 
     /// Replaces the first field of this name (case-insensitively) in place and removes the
@@ -43,7 +50,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
             add(name: name, value: value)
             return
         }
-        fields[first] = (name: name, value: value)
+        fields[first] = Field(name: name, value: value)
         var index = fields.index(after: first)
         while index < fields.endIndex {
             if ASCII.equalsIgnoringCase(fields[index].name, name) {
@@ -73,8 +80,17 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
         fields.contains { ASCII.equalsIgnoringCase($0.name, name) }
     }
 
-    public func makeIterator() -> IndexingIterator<[Element]> {
-        fields.makeIterator()
+    public func makeIterator() -> Iterator {
+        Iterator(fields: fields.makeIterator())
+    }
+
+    /// Yields each field as a `(name, value)` pair, in order.
+    public struct Iterator: IteratorProtocol {
+        fileprivate var fields: IndexingIterator<[Field]>
+
+        public mutating func next() -> Element? {
+            fields.next().map { (name: $0.name, value: $0.value) }
+        }
     }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {

@@ -35,6 +35,9 @@ public struct HTTPRequestParser: Sendable {
         case emit(HTTPParserEvent, consumed: Int)
     }
 
+    /// The most body storage reserved before the body's bytes arrive.
+    static let initialBodyCapacity = 64 * 1024
+
     let limits: HTTPLimits
     var state = State.head
     var scanner: SectionScanner
@@ -112,52 +115,54 @@ public struct HTTPRequestParser: Sendable {
             if let sectionStart { appendBytes(&partial, input, sectionStart..<input.count) }
             return .needMore
         case .complete(let sectionStart, let end):
-            let result: Result<(HTTPRequestHead, BodyFraming), HTTPParseError>
-            if partial.isEmpty {
-                result = parseHead(UnsafeRawBufferPointer(rebasing: input[sectionStart..<end]))
-            } else {
+            do throws(HTTPParseError) {
+                if partial.isEmpty {
+                    let bytes = UnsafeRawBufferPointer(rebasing: input[sectionStart..<end])
+                    return try begin(parseHead(bytes), consumed: end)
+                }
                 appendBytes(&partial, input, sectionStart..<end)
-                result = partial.withUnsafeBytes { parseHead($0) }
+                let buffered = partial
                 partial = []
-            }
-            switch result {
-            case .failure(let error):
+                let parsed = buffered.withUnsafeBytes { bytes in
+                    Result { () throws(HTTPParseError) in try parseHead(bytes) }
+                }
+                return try begin(parsed.get(), consumed: end)
+            } catch {
                 return fail(error)
-            case .success(let (head, framing)):
-                return begin(head, framing: framing, consumed: end)
             }
         }
     }
 
-    private func parseHead(
-        _ bytes: UnsafeRawBufferPointer
-    ) -> Result<(HTTPRequestHead, BodyFraming), HTTPParseError> {
-        do throws(HTTPParseError) {
-            let (line, fieldsStart) = try RequestLine.parse(bytes)
-            var facts = FramingFacts()
-            let (headers, _) = try FieldSection.parse(
-                bytes, from: fieldsStart, expectedCount: scanner.fieldCount, observer: &facts)
-            let decision = try facts.decide(version: line.version, limits: limits)
-            let head = HTTPRequestHead(
-                method: line.method, target: line.target, path: line.path, query: line.query,
-                version: line.version, headers: headers, keepAlive: decision.keepAlive,
-                expectsContinue: decision.expectsContinue)
-            return .success((head, decision.framing))
-        } catch {
-            return .failure(error)
-        }
+    /// A validated head and how its body is framed.
+    private struct ParsedHead {
+        var head: HTTPRequestHead
+        var framing: BodyFraming
+    }
+
+    private func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> ParsedHead {
+        let (line, fieldsStart) = try RequestLine.parse(bytes)
+        var facts = FramingFacts()
+        let (headers, _) = try FieldSection.parse(
+            bytes, from: fieldsStart, expectedCount: scanner.fieldCount, observer: &facts)
+        let decision = try facts.decide(version: line.version, limits: limits)
+        let head = HTTPRequestHead(
+            method: line.method, target: line.target, path: line.path, query: line.query,
+            version: line.version, headers: headers, keepAlive: decision.keepAlive,
+            expectsContinue: decision.expectsContinue)
+        return ParsedHead(head: head, framing: decision.framing)
     }
 
     /// Starts reading the body, or completes a request that has none.
-    private mutating func begin(
-        _ head: HTTPRequestHead, framing: BodyFraming, consumed: Int
-    ) -> Step {
-        switch framing {
+    private mutating func begin(_ parsed: consuming ParsedHead, consumed: Int) -> Step {
+        let head = parsed.head
+        switch parsed.framing {
         case .none:
             reset()
             return .emit(.request(HTTPRequest(head: head)), consumed: consumed)
         case .length(let length):
-            body.reserveCapacity(length)
+            // Reserve only a bounded amount up front: a client announcing a large body and
+            // then stalling must not make every connection hold the maximum in memory.
+            body.reserveCapacity(min(length, Self.initialBodyCapacity))
             state = .fixedBody(remaining: length)
         case .chunked:
             state = .chunkSizeLine

@@ -19,8 +19,9 @@ public struct HTTPResponseHead: Sendable, Equatable {
 /// is thereby impossible whatever the caller passes in.
 public enum HTTPResponseEncoder {
     /// Appends `HTTP/1.1 <status> <reason>\r\n`, each header as `Name: value\r\n`, then `\r\n`.
-    /// `head.status` must be a three-digit code (100–999).
-    public static func encode(_ head: HTTPResponseHead, into buffer: inout [UInt8]) {
+    /// `head.status` must be a three-digit code (100–999). With `terminated` false the closing
+    /// empty line is left for the caller, who appends fields of its own first.
+    public static func encode(_ head: HTTPResponseHead, into buffer: inout [UInt8], terminated: Bool = true) {
         precondition((100...999).contains(head.status), "status must have three digits")
         buffer.append(contentsOf: "HTTP/1.1 ".utf8)
         let status = UInt8(head.status / 100)
@@ -40,8 +41,10 @@ public enum HTTPResponseEncoder {
             buffer.append(ASCII.cr)
             buffer.append(ASCII.lf)
         }
-        buffer.append(ASCII.cr)
-        buffer.append(ASCII.lf)
+        if terminated {
+            buffer.append(ASCII.cr)
+            buffer.append(ASCII.lf)
+        }
     }
 
     /// Whether `name` is a non-empty token (RFC 9110 5.1), as a field name must be.

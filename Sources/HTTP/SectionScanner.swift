@@ -6,7 +6,8 @@
 /// LF and every LF follows a CR (RFC 9112 2.2: a bare CR or LF is rejected, never repaired),
 /// no field line starts with whitespace (obs-fold), and the request line, section size and
 /// field count stay within `HTTPLimits`, failing on the byte that crosses a limit. Token and
-/// value grammar is checked afterwards by `HeadParser` on the complete section.
+/// value grammar is checked afterwards, on the complete section, by `RequestLine` and
+/// `FieldSection`.
 struct SectionScanner: Sendable {
     enum Phase: Sendable, Equatable {
         /// Before the request line: up to `maxLeadingEmptyLines` CRLFs are skipped.
@@ -15,7 +16,7 @@ struct SectionScanner: Sendable {
         case fields
     }
 
-    enum Result {
+    enum Outcome {
         /// All input was scanned. `sectionStart` is where the section's bytes begin in this
         /// input, nil when only skipped empty lines were seen.
         case needMore(sectionStart: Int?)
@@ -66,7 +67,7 @@ struct SectionScanner: Sendable {
     var isIdle: Bool { phase == .leading && !pendingCR }
 
     /// Scans `input[start...]` and reports whether the section ended in it.
-    mutating func scan(_ input: UnsafeRawBufferPointer, from start: Int) -> Result {
+    mutating func scan(_ input: UnsafeRawBufferPointer, from start: Int) -> Outcome {
         var sectionStart: Int? = phase == .leading ? nil : start
         var index = start
         let end = input.count
@@ -113,13 +114,9 @@ struct SectionScanner: Sendable {
                     fieldCount += 1
                 }
             }
-            // The rest of the line up to CR or LF: the common case, in a tight loop.
+            // The rest of the line up to CR or LF: the common case, a word at a time.
             let runStart = index - 1
-            while index < end {
-                let next = input[index]
-                if next == ASCII.cr || next == ASCII.lf { break }
-                index += 1
-            }
+            index = ASCII.firstLineBreak(input, from: index, to: end)
             let run = index - runStart
             lineBytes += run
             if phase == .requestLine {

@@ -34,6 +34,8 @@ final class EventLoop: @unchecked Sendable {
         var route: String
         var keepAlive: Bool
         var started: UInt64
+        /// An HTTP/1.0 client keeps the connection only when the response says so.
+        var http10 = false
     }
 
     let index: Int
@@ -54,7 +56,9 @@ final class EventLoop: @unchecked Sendable {
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var listening = true
     private var drainDeadline: UInt64?
-    private var dateHeader = ""
+    /// "\r\nDate: <IMF-fixdate>", rebuilt once a second.
+    private var dateField: [UInt8] = []
+    private let requestIDs = RequestIDGenerator()
     private var dateSecond: Int64 = -1
     private let wallClock = WallClock()
 
@@ -127,7 +131,7 @@ final class EventLoop: @unchecked Sendable {
         let seconds = wallClock.unixSeconds()
         if seconds != dateSecond {
             dateSecond = seconds
-            dateHeader = WallClock.httpDate(unixSeconds: seconds)
+            dateField = Array(("\r\nDate: " + WallClock.httpDate(unixSeconds: seconds)).utf8)
         }
     }
 
@@ -209,12 +213,18 @@ final class EventLoop: @unchecked Sendable {
 
     /// Over the connection cap: a best-effort 503 and an immediate close.
     private func refuse(_ fd: Int32) {
-        let body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
-            + "\"detail\":\"The gateway has reached its connection limit; retry shortly.\"}"
-        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-            + "Content-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Descriptor.send(fd, UnsafeRawBufferPointer($0)) }
+        let requestID = requestIDs.next()
+        let problem = HTTPProblem(
+            status: 503, detail: "The gateway has reached its connection limit; retry shortly.",
+            headers: [("Retry-After", "1")])
+        let response = ProblemJSONRenderer().render(problem, requestID: requestID)
+        var bytes: [UInt8] = []
+        HTTPResponseEncoder.encode(
+            HTTPResponseHead(status: response.status, headers: response.headers), into: &bytes, terminated: false)
+        bytes += Self.contentLengthField
+        Self.appendDecimal(response.body.count, to: &bytes)
+        bytes += dateField + Self.requestIDField + Array(requestID.utf8) + Self.closeAndEndOfHead + response.body
+        _ = bytes.withUnsafeBytes { Descriptor.send(fd, $0) }
         Descriptor.shutdownWrite(fd)
         Descriptor.close(fd)
     }
@@ -318,19 +328,41 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let contentLengthField = Array("Content-Length: ".utf8)
+    private static let requestIDField = Array("\r\nX-Request-Id: ".utf8)
+    private static let endOfHead = Array("\r\n\r\n".utf8)
+    private static let closeAndEndOfHead = Array("\r\nConnection: close\r\n\r\n".utf8)
+    private static let keepAliveAndEndOfHead = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
+
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var remaining = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[19 - count] = 0x30 + UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            buffer.append(contentsOf: raw[(20 - count)...])
+        }
+    }
 
     /// Routes one request: answered inline, or sent to a worker with reads paused.
     private func dispatch(_ connection: Connection, _ parsed: HTTPRequest, started: UInt64) {
         let head = parsed.head
         let keepAlive = head.keepAlive && drainDeadline == nil
         connection.keepAlive = keepAlive
+        // A finished request is activity: the idle deadline runs from here.
+        connection.phaseStarted = started
         var request = Request(
             head: head, body: parsed.body, trailers: parsed.trailers,
-            requestID: RequestID.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
+            requestID: requestIDs.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
         let context = { (route: String) in
             ResponseContext(
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
-                started: started)
+                started: started, http10: head.version == .http1_0)
         }
         switch pipeline.router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
@@ -375,7 +407,7 @@ final class EventLoop: @unchecked Sendable {
     /// A request the parser refused: answer with its status and close the connection.
     private func reject(_ connection: Connection, _ error: HTTPParseError) {
         let problem = HTTPProblem(status: error.status, detail: error.reason)
-        let requestID = RequestID.generate()
+        let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(problem, requestID: requestID)
         connection.keepAlive = false
         let context = ResponseContext(
@@ -384,16 +416,23 @@ final class EventLoop: @unchecked Sendable {
         finish(connection, response, context)
     }
 
-    /// Serialises a response onto the connection's output and counts it.
+    /// Serialises a response onto the connection's output and counts it. The handler's headers
+    /// go through the encoder's guards; the framing fields the server owns are appended as bytes.
     private func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
         let keepAlive = context.keepAlive && connection.keepAlive && !connection.peerClosed
-        var head = HTTPResponseHead(status: response.status, headers: response.headers)
-        let bodyLength = response.body.count
-        head.headers.add(name: "Content-Length", value: String(bodyLength))
-        head.headers.add(name: "Date", value: dateHeader)
-        head.headers.add(name: "X-Request-Id", value: context.requestID)
-        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
-        HTTPResponseEncoder.encode(head, into: &connection.output)
+        HTTPResponseEncoder.encode(
+            HTTPResponseHead(status: response.status, headers: response.headers), into: &connection.output,
+            terminated: false)
+        connection.output.append(contentsOf: Self.contentLengthField)
+        Self.appendDecimal(response.body.count, to: &connection.output)
+        connection.output.append(contentsOf: dateField)
+        connection.output.append(contentsOf: Self.requestIDField)
+        connection.output.append(contentsOf: context.requestID.utf8)
+        if keepAlive {
+            connection.output.append(contentsOf: context.http10 ? Self.keepAliveAndEndOfHead : Self.endOfHead)
+        } else {
+            connection.output.append(contentsOf: Self.closeAndEndOfHead)
+        }
         if context.method != "HEAD" { connection.output.append(contentsOf: response.body) }
 
         let now = MonotonicClock.nanoseconds()
@@ -506,7 +545,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func timeOut(_ connection: Connection, _ detail: String) {
-        let requestID = RequestID.generate()
+        let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(HTTPProblem(status: 408, detail: detail), requestID: requestID)
         connection.keepAlive = false
         connection.stashedInput.removeAll()

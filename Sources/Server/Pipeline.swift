@@ -45,7 +45,38 @@ struct Pipeline: Sendable {
 }
 
 /// Request ids: echo what a caller sent when it is safe to echo, otherwise mint one.
-enum RequestID {
+///
+/// Minted ids are 32 lowercase hex characters: 64 bits drawn from OpenSSL when the generator is
+/// made, then a counter. They must be unique and unguessable enough not to collide across
+/// processes, not secret, so one draw per loop keeps the random generator off the hot path.
+/// Confined to one event loop thread.
+final class RequestIDGenerator {
+    private let prefix: [UInt8]
+    private var counter: UInt64 = 0
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    init() {
+        prefix = Array(Hex.encode(SecureRandom.bytes(8)).utf8)
+    }
+
+    func next() -> String {
+        counter &+= 1
+        var value = counter
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for i in 0..<16 { buffer[i] = prefix[i] }
+            for i in stride(from: 31, through: 16, by: -1) {
+                buffer[i] = Self.hexDigits[Int(value & 0xF)]
+                value >>= 4
+            }
+            return 32
+        }
+    }
+
+    func resolve(_ incoming: String?) -> String {
+        if let incoming, RequestIDGenerator.isValid(incoming) { return incoming }
+        return next()
+    }
+
     /// 1–128 characters of letters, digits, '.', '_' and '-': safe in headers, logs and JSON.
     static func isValid(_ candidate: String) -> Bool {
         let bytes = candidate.utf8
@@ -54,15 +85,5 @@ enum RequestID {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
                 || b == 0x2E || b == 0x5F || b == 0x2D
         }
-    }
-
-    /// 128 random bits from OpenSSL as 32 lowercase hex characters.
-    static func generate() -> String {
-        Hex.encode(SecureRandom.bytes(16))
-    }
-
-    static func resolve(_ incoming: String?) -> String {
-        if let incoming, isValid(incoming) { return incoming }
-        return generate()
     }
 }

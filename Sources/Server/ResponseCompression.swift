@@ -53,7 +53,8 @@ public enum ResponseCompression {
 }
 
 extension Substring {
-    func trimmingSpaces() -> Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public func trimmingSpaces() -> Substring {
         var s = self
         while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" { s.removeLast() }

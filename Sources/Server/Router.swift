@@ -82,13 +82,16 @@ public final class Router: Sendable {
         self.fallbackRenderer = fallbackRenderer
     }
 
-    /// Finds the route for `method` and raw `path`. HEAD is served by GET routes.
+    /// Finds the route for `method` and raw `path`. HEAD is served by GET routes. Dot segments
+    /// ("." and "..", also percent-encoded) are refused rather than resolved: no client has a
+    /// reason to send them to an API, and resolving them is how path filters get bypassed.
     public func match(method: String, path: String) -> RouteMatch {
         if let candidates = staticRoutes[path] {
             if let route = Self.pick(candidates, method) { return .found(route, parameters: [:]) }
             return .methodNotAllowed(allowed: Self.allowed(candidates))
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if parts.contains(where: { $0 == "." || $0 == ".." }) { return .badPath }
         var pathMatches: [Route] = []
         var captured: [String: String] = [:]
         var badEncoding = false
@@ -129,7 +132,9 @@ public final class Router: Sendable {
                 guard part == text else { return nil }
             case .capture(let name):
                 guard !part.isEmpty else { return nil }
-                guard let decoded = HTTPQuery.percentDecode(part) else {
+                guard let decoded = HTTPQuery.percentDecode(part), decoded != ".", decoded != "..",
+                    !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else {
                     badEncoding = true
                     return nil
                 }

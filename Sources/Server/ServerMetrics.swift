@@ -21,6 +21,12 @@ public final class ServerMetrics: Sendable {
         var buckets = [UInt64](repeating: 0, count: ServerMetrics.bucketBounds.count)
         var count: UInt64 = 0
         var sum: Double = 0
+
+        mutating func record(_ seconds: Double, bucket: Int?) {
+            if let bucket { buckets[bucket] += 1 }
+            count += 1
+            sum += seconds
+        }
     }
 
     private struct Storage {
@@ -40,13 +46,9 @@ public final class ServerMetrics: Sendable {
         let method = Self.knownMethods.contains(method) ? method : "other"
         storage.withLock { s in
             s.requests[CounterKey(method: method, route: route, status: status), default: 0] += 1
-            var histogram = s.latency[route] ?? Histogram()
-            if let index = Self.bucketBounds.firstIndex(where: { seconds <= $0 }) {
-                histogram.buckets[index] += 1
-            }
-            histogram.count += 1
-            histogram.sum += seconds
-            s.latency[route] = histogram
+            let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
+            // Mutated in place through the default subscript: no copy of the bucket array.
+            s.latency[route, default: Histogram()].record(seconds, bucket: bucket)
         }
     }
 

@@ -5,13 +5,17 @@ import Support
 /// Parses arguments and dispatches to the commands. Output meant for people goes to stdout,
 /// diagnostics to stderr; neither ever carries a secret that was not asked for.
 enum CommandLineInterface {
-    static let version = "0.1.0"
+    static let version = GatewayVersion.current
 
     static let usage = """
         phigate \(version) — an access gateway for protected health information
 
         Usage:
           phigate serve [--config FILE]     run the gateway
+          phigate import FILE|DIR...        load FHIR R4 Bundles (Synthea output)
+          phigate user add NAME --role ROLE [--practitioner ID] [--password-stdin]
+          phigate user list | disable NAME  manage accounts
+          phigate care assign NAME PATIENT  record an explicit care relationship
           phigate --version                 print the version
           phigate --help                    print this help
           phigate <command> --help          help for one command
@@ -42,6 +46,12 @@ enum CommandLineInterface {
             return 0
         case "serve":
             return serve(Array(arguments.dropFirst()), environment: environment)
+        case "import":
+            return RecordCommands.runImport(Array(arguments.dropFirst()), environment: environment)
+        case "user":
+            return RecordCommands.runUser(Array(arguments.dropFirst()), environment: environment)
+        case "care":
+            return RecordCommands.runCare(Array(arguments.dropFirst()), environment: environment)
         default:
             writeError("phigate: unknown command '\(command.prefix(40))'\n\n" + usage)
             return 64
@@ -111,6 +121,16 @@ enum CommandLineInterface {
         }
         gateway.run()
         return 0
+    }
+
+    static func printHelp(_ text: String) -> Int32 {
+        print(text)
+        return 0
+    }
+
+    static func usageError(_ text: String) -> Int32 {
+        writeError(text)
+        return 64
     }
 
     static func writeError(_ text: String) {

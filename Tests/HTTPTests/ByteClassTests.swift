@@ -40,3 +40,50 @@ struct ByteClassTests {
         }
     }
 }
+
+/// The word-at-a-time searches must find exactly what a byte-by-byte loop finds.
+@Suite("Word-at-a-time scans")
+struct WordScanTests {
+    /// Buffers mixing plain text with the bytes the scans stop at, at every alignment.
+    private static func buffers() -> [[UInt8]] {
+        let specials: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x7F, 0x80, 0xFF, 0x8D, 0x8A]
+        var generator = SplitMix64(seed: 7)
+        var result: [[UInt8]] = []
+        for length in 0..<40 {
+            for special in specials {
+                var bytes = (0..<length).map { _ in
+                    UInt8.random(in: 0x21...0x7E, using: &generator)
+                }
+                if length > 0 { bytes[Int.random(in: 0..<length, using: &generator)] = special }
+                result.append(bytes)
+            }
+        }
+        return result
+    }
+
+    @Test("firstLineBreak matches a byte loop from every start")
+    func lineBreak() {
+        for bytes in Self.buffers() {
+            bytes.withUnsafeBytes { buffer in
+                for start in 0...bytes.count {
+                    let expected =
+                        bytes[start...].firstIndex { $0 == 0x0D || $0 == 0x0A } ?? bytes.count
+                    #expect(ASCII.firstLineBreak(buffer, from: start, to: bytes.count) == expected)
+                }
+            }
+        }
+    }
+
+    @Test("firstNonValueByte matches a byte loop from every start")
+    func nonValueByte() {
+        for var bytes in Self.buffers() {
+            bytes.append(0x0D)  // the scan relies on a CR ending the line
+            bytes.withUnsafeBytes { buffer in
+                for start in 0..<bytes.count {
+                    let expected = bytes[start...].firstIndex { !ASCII.isFieldValueByte($0) }
+                    #expect(ASCII.firstNonValueByte(buffer, from: start) == expected)
+                }
+            }
+        }
+    }
+}

@@ -183,6 +183,21 @@ struct ParserFlowTests {
         #expect(error.code == .bodyTooLarge)
     }
 
+    @Test("a body larger than the initial reservation arrives intact in pieces")
+    func largeBody() {
+        let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let head = wire("PUT /bundle HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n")
+        let stream = head + body
+        let pieces = [Array(stream[..<100]), Array(stream[100..<70_000]), Array(stream[70_000...])]
+        let events = drive(pieces)
+        #expect(events.count == 2)
+        guard case .request(let snapshot) = events.last else {
+            Issue.record("expected the request")
+            return
+        }
+        #expect(snapshot.body == body)
+    }
+
     @Test("a large head sent one byte per call parses completely")
     func slowClientIsLinear() {
         let limits = HTTPLimits(maxHeaderBytes: 64 * 1024, maxHeaderCount: 2000)

@@ -42,7 +42,11 @@ struct RouterTests {
         ("DELETE", "/break-glass/g1", .found("/break-glass/{id}", ["id": "g1"])),
         ("GET", "/break-glass/g1", .notAllowed(["DELETE"])),
         ("PUT", "/break-glass", .notAllowed(["GET", "HEAD", "POST"])),
-        ("GET", "/fhir/../healthz", .notFound),
+        ("GET", "/fhir/../healthz", .badPath),
+        ("GET", "/fhir/Patient/%2e%2e", .badPath),
+        ("GET", "/./healthz", .badPath),
+        ("GET", "/fhir/Patient/a%00b", .badPath),
+        ("GET", "/fhir/Patient/a%0Ab", .badPath),
         ("GET", "/nope", .notFound),
     ]
 
@@ -69,14 +73,17 @@ struct RequestIDTests {
             ("semi;colon", false), ("quote\"", false), ("é", false), ("line\nbreak", false),
         ])
     func validation(candidate: String, valid: Bool) {
-        #expect(RequestID.isValid(candidate) == valid)
-        #expect((RequestID.resolve(candidate) == candidate) == valid)
+        #expect(RequestIDGenerator.isValid(candidate) == valid)
+        #expect((RequestIDGenerator().resolve(candidate) == candidate) == valid)
     }
 
-    @Test("generated ids are 32 lowercase hex characters and differ")
+    @Test("generated ids are 32 lowercase hex characters and differ, also across generators")
     func generated() {
-        let a = RequestID.generate()
-        let b = RequestID.generate()
+        let generator = RequestIDGenerator()
+        let a = generator.next()
+        let b = generator.next()
+        let c = RequestIDGenerator().next()
+        #expect(a != c && b != c)
         #expect(a.utf8.count == 32)
         #expect(a.allSatisfy { $0.isHexDigit && !$0.isUppercase })
         #expect(a != b)

@@ -1,0 +1,83 @@
+import Auth
+import Foundation
+import Policy
+import Store
+
+/// The command line's door to the records and identities: import, accounts, care assignments.
+///
+/// Opens its own connection to the same database the server uses (WAL lets both run at once).
+public final class Administration {
+    private let session: RecordsSession
+
+    public init(configuration: Configuration) throws {
+        try Gateway.prepareDataDirectory(configuration.dataDirectory)
+        session = try RecordsSession(path: configuration.recordsDatabasePath, authPolicy: configuration.authPolicy)
+    }
+
+    /// What one file's import did.
+    public struct FileImport {
+        public var path: String
+        public var countsByType: [String: ImportReport.Counts]
+        public var unresolvedReferences: Int
+    }
+
+    /// The bundle files among `paths`: files as given, directories expanded to their `*.json`
+    /// files, directory and hospital bundles first so conditional references resolve.
+    public static func bundleFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw AdministrationError("no such file or directory: \(path)")
+            }
+            if isDirectory.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                    .filter { $0.hasSuffix(".json") }
+                let ordered = names.sorted { a, b in
+                    let aShared = a.hasPrefix("hospitalInformation") || a.hasPrefix("practitionerInformation")
+                    let bShared = b.hasPrefix("hospitalInformation") || b.hasPrefix("practitionerInformation")
+                    return aShared != bShared ? aShared : a < b
+                }
+                files += ordered.map { path + "/" + $0 }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    /// Imports one bundle file in one transaction; a malformed bundle writes nothing.
+    public func importFile(_ path: String) throws -> FileImport {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let report = try session.records.importBundle(data: data)
+        return FileImport(path: path, countsByType: report.countsByType, unresolvedReferences: report.unresolvedReferences)
+    }
+
+    public func addUser(_ name: String, role: Role, practitionerID: String?, password: String) throws -> Account {
+        try session.identities.addUser(name, role: role, practitionerID: practitionerID, password: password)
+    }
+
+    public func listUsers() throws -> [Account] { try session.identities.listAccounts() }
+
+    public func disableUser(_ name: String) throws -> Account { try session.identities.disable(name) }
+
+    /// Records an explicit care relationship; the patient must exist.
+    public func assignCare(_ name: String, patientID: String) throws {
+        guard let account = try session.identities.account(name) else {
+            throw AdministrationError("no such user")
+        }
+        guard account.role == .clinician else {
+            throw AdministrationError("care relationships are for clinicians; \(account.username) is \(account.role.rawValue)")
+        }
+        guard try session.records.storedResource(type: "Patient", id: patientID) != nil else {
+            throw AdministrationError("no patient with that id")
+        }
+        try session.identities.assignCare(name, patientID: patientID)
+    }
+}
+
+/// A failed administrative command, with a message fit for the terminal.
+public struct AdministrationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

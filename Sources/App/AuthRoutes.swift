@@ -1,0 +1,85 @@
+import Auth
+import Server
+import Support
+
+/// Password login, logout and "who am I", answered with JSON and problem+json errors.
+struct AuthRoutes {
+    let pool: RecordsPool
+    let policy: AuthPolicy
+    let logger: Logger
+
+    func routes(authentication: AuthenticationMiddleware) -> [Route] {
+        [
+            Route("POST", "/auth/login") { request in try login(request) },
+            Route("POST", "/auth/logout", middleware: [authentication]) { request in try logout(request) },
+            Route("GET", "/auth/me", middleware: [authentication]) { request in try me(request) },
+        ]
+    }
+
+    /// Reads a JSON object body; 415 for other media types, 400 for anything malformed.
+    static func jsonObject(_ request: Request) throws -> [String: JSONValue] {
+        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
+        guard mediaType == "application/json" else {
+            throw HTTPProblem(status: 415, detail: "Send the body as application/json.")
+        }
+        guard case .object(let fields)? = try? JSONValue.parse(request.body) else {
+            // try? is the decision here: any parse failure is the same client error.
+            throw HTTPProblem.badRequest("The body must be one JSON object.")
+        }
+        return fields
+    }
+
+    func login(_ request: Request) throws -> Response {
+        let fields = try Self.jsonObject(request)
+        guard let username = fields["username"]?.stringValue, let password = fields["password"]?.stringValue,
+            username.utf8.count <= 256, password.utf8.count <= 1024
+        else {
+            throw HTTPProblem.badRequest("username and password are required strings.")
+        }
+        let result: LoginResult
+        do {
+            result = try pool.with { try $0.authenticator.login(username: username, password: password) }
+        } catch let error as AuthError where error.loginFailure != nil {
+            let failure = error.loginFailure!
+            if failure.lockoutStarted {
+                logger.warning("auth.lockout", ["user": .string(failure.username ?? "invalid")])
+            }
+            if failure.reason == .locked {
+                throw HTTPProblem(
+                    status: 429, detail: "Too many failed logins for this account; try again later.",
+                    headers: [("Retry-After", String(policy.lockoutSeconds))])
+            }
+            throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
+        }
+        let account = result.account
+        var body = "{\"access_token\":" + JSONText.quoted(result.token) + ",\"token_type\":\"Bearer\""
+        body += ",\"expires_in\":" + String(policy.idleTimeoutSeconds)
+        body += ",\"user\":" + Self.userJSON(account) + "}"
+        var response = Response.json(200, body)
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        return response
+    }
+
+    func logout(_ request: Request) throws -> Response {
+        guard let token = AuthenticationMiddleware.bearerToken(request.headers["Authorization"]) else {
+            throw AuthenticationMiddleware.unauthorized("This endpoint needs a bearer token.")
+        }
+        try pool.with { try $0.authenticator.logout(token: token) }
+        return Response(status: 204)
+    }
+
+    func me(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        return Response.json(200, "{\"user\":" + Self.userJSON(caller.account) + "}")
+    }
+
+    static func userJSON(_ account: Account) -> String {
+        var out = "{\"username\":" + JSONText.quoted(account.username)
+        out += ",\"role\":" + JSONText.quoted(account.role.rawValue)
+        if let practitioner = account.practitionerID {
+            out += ",\"practitioner\":" + JSONText.quoted(practitioner)
+        }
+        out += ",\"totp_enrolled\":" + (account.totpEnrolled ? "true" : "false") + "}"
+        return out
+    }
+}

@@ -1,0 +1,94 @@
+import Auth
+import Policy
+import Server
+
+/// Who is calling, as the authentication middleware established it.
+struct Caller: Sendable {
+    /// The account whose bearer token came with the request.
+    var account: Account
+    /// The end user an ehr-system named in X-On-Behalf-Of, when that name is an enabled account.
+    var onBehalfOf: Account?
+    /// X-On-Behalf-Of was sent at all, resolvable or not: the policy refuses it from non-systems.
+    var onBehalfOfHeaderPresent: Bool
+
+    /// The account whose rights apply: the named end user for an ehr-system, else the caller.
+    /// Only meaningful after the policy allowed the request.
+    var effectiveAccount: Account {
+        if account.role == .ehrSystem, let user = onBehalfOf { return user }
+        return account
+    }
+
+    /// The request for the policy engine, with everything but the action-specific facts.
+    func accessRequest(
+        _ action: Action, patientID: String? = nil, relationship: Bool = false, grant: GrantEvidence? = nil,
+        now: Int64
+    ) -> AccessRequest {
+        AccessRequest(
+            caller: account.principal, onBehalfOf: onBehalfOf?.principal,
+            onBehalfOfHeaderPresent: onBehalfOfHeaderPresent, action: action, patientID: patientID,
+            hasCareRelationship: relationship, grant: grant, now: now)
+    }
+}
+
+/// Resolves `Authorization: Bearer <token>` to a `Caller` in the request context, or refuses
+/// with 401. Runs on a worker (it reads the session store).
+struct AuthenticationMiddleware: Middleware {
+    let pool: RecordsPool
+
+    func respond(to request: Request, next: (Request) throws -> Response) throws -> Response {
+        guard let token = Self.bearerToken(request.headers["Authorization"]) else {
+            throw Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first.")
+        }
+        let oboName = request.headers["X-On-Behalf-Of"]
+        let caller: Caller = try pool.with { session in
+            let authenticated: (session: Session, account: Account)
+            do {
+                authenticated = try session.authenticator.authenticate(token: token)
+            } catch let error as AuthError where error.code == .storage {
+                throw error
+            } catch {
+                throw Self.unauthorized("The bearer token is invalid or has expired; log in again.")
+            }
+            var onBehalfOf: Account?
+            if let oboName, let named = try session.identities.account(oboName), !named.disabled {
+                onBehalfOf = named
+            }
+            return Caller(account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
+        }
+        var request = request
+        request.context[Caller.self] = caller
+        return try next(request)
+    }
+
+    /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750
+    /// token68 characters), or nil.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7)
+        guard !token.isEmpty, token.count <= 512,
+            token.utf8.allSatisfy({ b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E || b == 0x2B || b == 0x2F || b == 0x3D
+            })
+        else { return nil }
+        return String(token)
+    }
+
+    static func unauthorized(_ detail: String) -> HTTPProblem {
+        HTTPProblem(
+            status: 401, detail: detail,
+            headers: [("WWW-Authenticate", "Bearer realm=\"phigate\"")])
+    }
+}
+
+extension Request {
+    /// The authenticated caller; only on routes behind `AuthenticationMiddleware`.
+    var caller: Caller {
+        get throws {
+            guard let caller = context[Caller.self] else {
+                throw HTTPProblem(status: 401, detail: "This endpoint needs a bearer token.")
+            }
+            return caller
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Auth
+import Crypto
+import Foundation
+import Support
+import Policy
+import Store
+
+/// First-start demo data: generated patients and staff, and one account per role whose
+/// passwords are printed once and never stored in clear.
+enum DemoSetup {
+    struct Credential {
+        var username: String
+        var role: Role
+        var password: String
+        var practitionerID: String?
+    }
+
+    struct Summary {
+        var credentials: [Credential]
+        var treatedPatient: DemoPatient?
+        var untreatedPatient: DemoPatient?
+        var patientCount: Int
+    }
+
+    /// The demo clinician is linked to this practitioner, who has encounters with some
+    /// patients and not with others.
+    static let clinicianPractitioner = "demo-prac-01"
+
+    /// Imports the generated records and creates the demo accounts, unless accounts exist.
+    static func populateIfEmpty(_ session: RecordsSession) throws -> Summary? {
+        guard try session.identities.listAccounts().isEmpty else { return nil }
+        let dataset = DemoDataGenerator.generate(seed: 2026)
+        for bundle in dataset.bundles {
+            _ = try session.records.importBundle(bytes: bundle)
+        }
+        let accounts: [(String, Role, String?)] = [
+            ("dr.demo", .clinician, clinicianPractitioner),
+            ("dr.colleague", .clinician, "demo-prac-02"),
+            ("registrar.demo", .registrar, nil),
+            ("compliance.demo", .compliance, nil),
+            ("security.demo", .securityAdmin, nil),
+            ("ehr.demo", .ehrSystem, nil),
+        ]
+        var credentials: [Credential] = []
+        for (name, role, practitioner) in accounts {
+            let password = SecureRandom.token(byteCount: 16)
+            _ = try session.identities.addUser(name, role: role, practitionerID: practitioner, password: password)
+            credentials.append(Credential(username: name, role: role, password: password, practitionerID: practitioner))
+        }
+        return Summary(
+            credentials: credentials,
+            treatedPatient: dataset.patients.first { $0.practitionerIDs.contains(clinicianPractitioner) },
+            untreatedPatient: dataset.patients.first { !$0.practitionerIDs.contains(clinicianPractitioner) },
+            patientCount: dataset.patients.count)
+    }
+
+    /// Writes the one-time credentials to stdout for the person who ran `make run`.
+    static func printCredentials(_ summary: Summary) {
+        var text = "\nphigate demo data: \(summary.patientCount) generated patients (no real person).\n"
+        text += "Demo accounts — the passwords are shown this once and stored only as scrypt hashes:\n\n"
+        for credential in summary.credentials {
+            let name = credential.username.column(18)
+            let role = credential.role.rawValue.column(16)
+            text += "  \(name) \(role) \(credential.password)\n"
+        }
+        if let treated = summary.treatedPatient, let untreated = summary.untreatedPatient {
+            text += "\ndr.demo treats patient \(treated.id); patient \(untreated.id) is not theirs (403,"
+            text += " break-glass needed).\n"
+        }
+        text += "\nTry: curl -s -X POST localhost:8080/auth/login -H 'Content-Type: application/json' \\\n"
+        text += "       -d '{\"username\":\"dr.demo\",\"password\":\"<password above>\"}'\n\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+

@@ -1,0 +1,53 @@
+import Auth
+import Dispatch
+import Foundation
+import Store
+import Synchronization
+
+/// One SQLite connection to the records database with the services that use it.
+///
+/// `@unchecked Sendable`: a session is used by one thread at a time, which `RecordsPool`
+/// guarantees by lending each session to a single borrower.
+final class RecordsSession: @unchecked Sendable {
+    let database: Database
+    let records: RecordStore
+    let identities: IdentityStore
+    let authenticator: Authenticator
+
+    init(path: String, authPolicy: AuthPolicy) throws {
+        database = try Database(path: path)
+        records = try RecordStore(database: database)
+        identities = try IdentityStore(database: database, policy: authPolicy)
+        authenticator = try Authenticator(store: identities, policy: authPolicy)
+    }
+}
+
+/// A fixed set of record sessions shared by the worker threads.
+///
+/// A borrower blocks until a session is free; SQLite in WAL mode lets the readers run side by
+/// side while writes take turns under its busy timeout.
+final class RecordsPool: Sendable {
+    private let idle: Mutex<[RecordsSession]>
+    private let available: DispatchSemaphore
+
+    /// Opens `size` connections to the database at `path`, creating or migrating its schema.
+    init(path: String, size: Int, authPolicy: AuthPolicy) throws {
+        precondition(size > 0, "a pool needs at least one session")
+        // The first session migrates the schema before the others open.
+        var sessions: [RecordsSession] = []
+        for _ in 0..<size { sessions.append(try RecordsSession(path: path, authPolicy: authPolicy)) }
+        idle = Mutex(sessions)
+        available = DispatchSemaphore(value: size)
+    }
+
+    /// Lends a session to `body` and takes it back afterwards, whatever `body` does.
+    func with<T>(_ body: (RecordsSession) throws -> T) throws -> T {
+        available.wait()
+        let session = idle.withLock { $0.removeLast() }
+        defer {
+            idle.withLock { $0.append(session) }
+            available.signal()
+        }
+        return try body(session)
+    }
+}

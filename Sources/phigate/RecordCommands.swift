@@ -1,0 +1,190 @@
+import App
+import Crypto
+import Foundation
+import Support
+import Policy
+
+/// `phigate import`, `phigate user …` and `phigate care assign`.
+enum RecordCommands {
+    static let importUsage = """
+        Usage: phigate import [--config FILE] FILE|DIR...
+
+        Loads FHIR R4 transaction or collection Bundles (Synthea's output is the reference input).
+        A directory contributes its *.json files, hospital and practitioner bundles first.
+        Each bundle is one transaction: a malformed bundle is refused, naming the entry, and
+        nothing of it is written. Importing the same bundle again changes nothing.
+        """
+
+    static let userUsage = """
+        Usage:
+          phigate user add NAME --role ROLE [--practitioner ID] [--password-stdin]
+          phigate user list
+          phigate user disable NAME
+
+        Roles: clinician, registrar, compliance, security-admin, ehr-system. --practitioner links a
+        clinician to their FHIR Practitioner id (their encounters make care relationships).
+        Without --password-stdin a random password is generated and printed once.
+        Names are folded: surrounding spaces trimmed, lower case.
+        """
+
+    static let careUsage = """
+        Usage: phigate care assign NAME PATIENT_ID
+
+        Records an explicit care relationship between a clinician and a patient.
+        """
+
+    static func runImport(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var arguments = arguments
+        if arguments.contains("--help") { return CommandLineInterface.printHelp(importUsage) }
+        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
+            return 78
+        }
+        guard !arguments.isEmpty else { return CommandLineInterface.usageError(importUsage) }
+        do {
+            let admin = try Administration(configuration: configuration)
+            let files = try Administration.bundleFiles(arguments)
+            var totals: [String: (created: Int, updated: Int, unchanged: Int)] = [:]
+            var resources = 0
+            let started = Date()
+            for file in files {
+                do {
+                    let result = try admin.importFile(file)
+                    for (type, counts) in result.countsByType {
+                        var total = totals[type] ?? (0, 0, 0)
+                        total.created += counts.created
+                        total.updated += counts.updated
+                        total.unchanged += counts.unchanged
+                        totals[type] = total
+                        resources += counts.total
+                    }
+                } catch {
+                    CommandLineInterface.writeError("phigate: \(URL(fileURLWithPath: file).lastPathComponent): \(error)")
+                    return 1
+                }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            print("type".column(28) + "created  updated  unchanged")
+            for type in totals.keys.sorted() {
+                let t = totals[type]!
+                print(type.column(28)
+                    + pad(t.created, 7) + "  " + pad(t.updated, 7) + "  " + pad(t.unchanged, 9))
+            }
+            let rate = seconds > 0 ? Int(Double(resources) / seconds) : resources
+            print("\(files.count) bundles, \(resources) resources in \(String(format: "%.2f", seconds)) s (\(rate)/s)")
+            return 0
+        } catch {
+            CommandLineInterface.writeError("phigate: \(error)")
+            return 1
+        }
+    }
+
+    private static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+
+    static func runUser(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var arguments = arguments
+        if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(userUsage) }
+        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
+            return 78
+        }
+        let verb = arguments.removeFirst()
+        do {
+            let admin = try Administration(configuration: configuration)
+            switch verb {
+            case "add":
+                return try addUser(admin, arguments)
+            case "list":
+                guard arguments.isEmpty else { return CommandLineInterface.usageError(userUsage) }
+                print("username".column(24)
+                    + "role".column(16) + "practitioner      status")
+                for account in try admin.listUsers() {
+                    print(account.username.column(24)
+                        + account.role.rawValue.column(16)
+                        + (account.practitionerID ?? "-").column(18)
+                        + (account.disabled ? "disabled" : "active"))
+                }
+                return 0
+            case "disable":
+                guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
+                let account = try admin.disableUser(arguments[0])
+                print("disabled \(account.username); their sessions are ended")
+                return 0
+            default:
+                return CommandLineInterface.usageError(userUsage)
+            }
+        } catch {
+            CommandLineInterface.writeError("phigate: \(error)")
+            return 1
+        }
+    }
+
+    private static func addUser(_ admin: Administration, _ arguments: [String]) throws -> Int32 {
+        var name: String?
+        var role: Role?
+        var practitioner: String?
+        var passwordFromStdin = false
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--role":
+                guard index + 1 < arguments.count, let parsed = Role(rawValue: arguments[index + 1]) else {
+                    CommandLineInterface.writeError(
+                        "phigate: --role must be one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+                    return 64
+                }
+                role = parsed
+                index += 2
+            case "--practitioner":
+                guard index + 1 < arguments.count else { return CommandLineInterface.usageError(userUsage) }
+                practitioner = arguments[index + 1]
+                index += 2
+            case "--password-stdin":
+                passwordFromStdin = true
+                index += 1
+            default:
+                guard name == nil, !argument.hasPrefix("--") else { return CommandLineInterface.usageError(userUsage) }
+                name = argument
+                index += 1
+            }
+        }
+        guard let name, let role else { return CommandLineInterface.usageError(userUsage) }
+        let password: String
+        if passwordFromStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                CommandLineInterface.writeError("phigate: no password on standard input")
+                return 64
+            }
+            password = line
+        } else {
+            password = SecureRandom.token(byteCount: 16)
+        }
+        let account = try admin.addUser(name, role: role, practitionerID: practitioner, password: password)
+        print("added \(account.username) (\(account.role.rawValue))")
+        if !passwordFromStdin {
+            print("password (shown once): \(password)")
+        }
+        return 0
+    }
+
+    static func runCare(_ arguments: [String], environment: [String: String]) -> Int32 {
+        var arguments = arguments
+        if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(careUsage) }
+        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
+            return 78
+        }
+        guard arguments.count == 3, arguments[0] == "assign" else { return CommandLineInterface.usageError(careUsage) }
+        do {
+            let admin = try Administration(configuration: configuration)
+            try admin.assignCare(arguments[1], patientID: arguments[2])
+            print("care relationship recorded")
+            return 0
+        } catch {
+            CommandLineInterface.writeError("phigate: \(error)")
+            return 1
+        }
+    }
+}
+
