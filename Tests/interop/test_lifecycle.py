@@ -216,6 +216,19 @@ def test_sigterm_closes_idle_connections_and_exits_promptly(server_factory):
         assert idle.wait_closed(2) == b""
 
 
+def test_sigterm_right_after_listening_is_not_lost(server_factory):
+    """A supervisor may stop the gateway the moment it reports ready; the signal counts."""
+    for attempt in range(10):
+        server = server_factory()
+        server.signal(signal.SIGTERM)
+        try:
+            code = server.wait(5)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"start {attempt + 1}: SIGTERM sent right after "
+                                 "server.listening was ignored") from None
+        assert code == 0
+
+
 def test_sigint_exits_zero(server_factory):
     server = server_factory()
     assert requests.get(server.url("/healthz")).status_code == 200
