@@ -218,7 +218,7 @@ def test_sigterm_closes_idle_connections_and_exits_promptly(server_factory):
 
 def test_sigterm_right_after_listening_is_not_lost(server_factory):
     """A supervisor may stop the gateway the moment it reports ready; the signal counts."""
-    for attempt in range(10):
+    for attempt in range(20):  # the race hit about one start in ten when found
         server = server_factory()
         server.signal(signal.SIGTERM)
         try:
