@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import select
-import socket
 import statistics
 import time
 
