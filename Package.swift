@@ -38,7 +38,7 @@ let package = Package(
             name: "Server",
             dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
         .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit", "Webhooks", "BreakGlass"]),
-        .executableTarget(name: "phigate", dependencies: ["App", "Support"]),
+        .executableTarget(name: "phigate", dependencies: ["App", "Support", "POSIX", "Crypto", "Policy"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Compression"]),

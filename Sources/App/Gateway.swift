@@ -49,23 +49,17 @@ public final class Gateway: Sendable {
     public var address: SocketAddress { server.boundAddress }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
+    ///
+    /// The command line blocks both signals before anything starts a thread
+    /// (`ProcessSignals.block`), so one that arrives at any moment waits for the watcher here.
     public func run() {
-        ProcessSignals.block([SIGTERM, SIGINT])
-        let signalQueue = DispatchQueue(label: "phigate.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for signal in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: signalQueue)
-            source.setEventHandler { [server, readiness, logger] in
-                logger.info("server.signal", ["signal": .int(Int(signal))])
-                readiness.set("shutting_down", ready: false)
-                server.shutdown()
-            }
-            source.resume()
-            sources.append(source)
+        ProcessSignals.waitForSignals([SIGTERM, SIGINT]) { [server, readiness, logger] signal in
+            logger.info("server.signal", ["signal": .int(Int(signal))])
+            readiness.set("shutting_down", ready: false)
+            server.shutdown()
         }
         server.start()
         server.wait()
-        for source in sources { source.cancel() }
         logger.info("server.stopped")
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -192,8 +193,29 @@ public enum ProcessSignals {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Stops the default action of `signals` so that a Dispatch signal source can observe them.
+    /// Blocks `signals` in the calling thread and every thread it creates afterwards, so that
+    /// they stay pending until `waitForSignals` takes them: none is lost, however early it
+    /// arrives. Call before any thread is started.
     public static func block(_ signals: [Int32]) {
-        for s in signals { signal(s, SIG_IGN) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Starts a thread that takes the blocked `signals` one at a time with sigwait and calls
+    /// `handler` for each, on that thread.
+    public static func waitForSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
+        let thread = Thread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            for s in signals { sigaddset(&set, s) }
+            while true {
+                var received: Int32 = 0
+                if sigwait(&set, &received) == 0 { handler(received) }
+            }
+        }
+        thread.name = "phigate-signals"
+        thread.start()
     }
 }

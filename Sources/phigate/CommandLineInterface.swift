@@ -1,5 +1,6 @@
 import App
 import Foundation
+import POSIX
 import Support
 
 /// Parses arguments and dispatches to the commands. Output meant for people goes to stdout,
@@ -98,6 +99,10 @@ enum CommandLineInterface {
     }
 
     static func serve(_ arguments: [String], environment: [String: String]) -> Int32 {
+        // Before any thread exists, so every thread inherits the mask and no early signal is
+        // delivered to a thread that would take the default action.
+        ProcessSignals.block([SIGTERM, SIGINT])
+        ProcessSignals.ignoreSIGPIPE()
         var arguments = arguments
         if arguments.contains("--help") || arguments.contains("-h") {
             print(serveUsage)
