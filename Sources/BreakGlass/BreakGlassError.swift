@@ -139,16 +139,48 @@ extension BreakGlassError {
     ) throws(BreakGlassError) -> Result {
         do {
             return try body()
-        } catch let error as BreakGlassError {
-            throw error
-        } catch let error as AuthError {
-            throw translate(error, operation)
-        } catch let error as StoreError {
-            throw BreakGlassError(
+        } catch {
+            throw translated(error, operation)
+        }
+    }
+
+    /// Runs `body` in a transaction on `database`. An error a caller's hook threw (wrapped in
+    /// ``HookFailure`` by ``runHook(_:_:)``) is rethrown unchanged after the rollback; every
+    /// other error is translated as in ``translating(_:_:)``.
+    static func transaction<Result>(
+        _ database: Database, _ operation: String, _ body: () throws -> Result
+    ) throws -> Result {
+        do {
+            return try database.transaction(body)
+        } catch let failure as HookFailure {
+            throw failure.underlying
+        } catch {
+            throw translated(error, operation)
+        }
+    }
+
+    /// Calls a caller's hook with `value`, marking what it throws as the caller's own error.
+    static func runHook<Value>(_ hook: (Value) throws -> Void, _ value: Value) throws {
+        do {
+            try hook(value)
+        } catch {
+            throw HookFailure(underlying: error)
+        }
+    }
+
+    /// Any error as a `BreakGlassError`.
+    static func translated(_ error: any Error, _ operation: String) -> BreakGlassError {
+        switch error {
+        case let error as BreakGlassError:
+            return error
+        case let error as AuthError:
+            return translate(error, operation)
+        case let error as StoreError:
+            return BreakGlassError(
                 .storage, "the break-glass store failed to " + operation,
                 cause: error.description)
-        } catch {
-            throw BreakGlassError(.storage, "the break-glass store failed to " + operation)
+        default:
+            return BreakGlassError(.storage, "the break-glass store failed to " + operation)
         }
     }
 
@@ -168,4 +200,10 @@ extension BreakGlassError {
                 .storage, "the identity store failed to " + operation, cause: error.description)
         }
     }
+}
+
+/// An error thrown by a caller's `within` hook, carried through the transaction so that it
+/// reaches the caller unchanged instead of being taken for a storage failure.
+struct HookFailure: Error {
+    let underlying: any Error
 }
