@@ -178,11 +178,11 @@ public final class SecondFactor {
                     of: name, at: now,
                     BreakGlassError(.wrongCode, "the code is not valid now")))
         }
-        let replayed = BreakGlassError(.replayed, "this code, or a newer one, was already used")
-        if let last = state.lastAcceptedStep, step <= last {
-            return .failure(try recordFailure(of: name, at: now, replayed))
-        }
+        // One conditional UPDATE decides: it refuses the step when it, or a newer one, was
+        // accepted before, including by another connection a moment ago.
         guard try identities.recordAcceptedTOTPStep(name, step: step) else {
+            let replayed = BreakGlassError(
+                .replayed, "this code, or a newer one, was already used")
             return .failure(try recordFailure(of: name, at: now, replayed))
         }
         if confirming {

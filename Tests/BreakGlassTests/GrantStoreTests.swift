@@ -218,7 +218,8 @@ struct GrantStoreTests {
         }
         try fixture.grants.end(grant.id, by: F.alice, now: t0 + 1)
         #expect(throws: StoreError.self) {
-            try fixture.database.run("UPDATE break_glass_grants SET ended_at = NULL, ended_by = NULL")
+            try fixture.database.run(
+                "UPDATE break_glass_grants SET ended_at = NULL, ended_by = NULL")
         }
         #expect(try fixture.grants.grant(grant.id)?.endedAt == t0 + 1)
     }
