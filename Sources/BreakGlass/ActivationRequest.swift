@@ -97,3 +97,14 @@ public struct ActivationRequest: Sendable, Equatable {
         }
     }
 }
+
+extension ActivationRequest: CustomStringConvertible {
+    /// The reason (when it is a known code) and the duration only: the patient id, the
+    /// justification and any other typed text stay out of what might reach a log.
+    public var description: String {
+        let code = ReasonCode(rawValue: reason)?.rawValue ?? "<unknown>"
+        let minutes = durationMinutes.map(String.init) ?? "default"
+        return "ActivationRequest(reason: \(code), acknowledged: \(acknowledged), "
+            + "minutes: \(minutes))"
+    }
+}

@@ -1,5 +1,4 @@
 import Auth
-import Crypto
 import Store
 
 /// The one error type of the BreakGlass module.

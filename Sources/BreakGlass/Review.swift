@@ -78,3 +78,11 @@ public struct Review: Sendable, Equatable {
         status == .pending && now >= dueAt
     }
 }
+
+extension ReviewDecision: CustomStringConvertible {
+    /// Everything but the notes, which may describe the patient.
+    public var description: String {
+        "ReviewDecision(\(sequence), reviewer: \(reviewer), \(disposition.rawValue), "
+            + "at: \(decidedAt))"
+    }
+}

@@ -109,9 +109,9 @@ public final class SecondFactor {
     /// an account without a confirmed secret is `.notEnrolled`. Then the code is compared
     /// with those of the previous, current and next steps: none matching is `.wrongCode`; a
     /// match whose step, or a newer one, was accepted before is `.replayed`. Both count
-    /// against the budget, and the failure that exhausts it carries ``BreakGlassError/
-    /// lockedUntil`` and ``BreakGlassError/lockoutStarted``. Success forgets earlier failures
-    /// and resets the lockout doubling.
+    /// against the budget; the failure that exhausts it keeps its code and also carries
+    /// ``BreakGlassError/lockedUntil`` and ``BreakGlassError/lockoutStarted``. Success
+    /// forgets earlier failures and resets the lockout doubling.
     @discardableResult
     public func verify(
         _ username: String, code: String, now: Int64? = nil

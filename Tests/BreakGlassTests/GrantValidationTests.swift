@@ -121,6 +121,17 @@ struct GrantValidationTests {
         }
     }
 
+    @Test("a request's description leaves out the patient and the free text")
+    func requestDescription() {
+        var request = F.request("pat-secret-9")
+        #expect(
+            "\(request)" == "ActivationRequest(reason: emergency-treatment, acknowledged: true, "
+                + "minutes: default)")
+        request.reason = "Jane Doe, DOB 1970-01-01"
+        #expect(!"\(request)".contains("Jane") && !"\(request)".contains("pat-secret"))
+        #expect(!"\(request)".contains("Unresponsive"))
+    }
+
     @Test("every documented reason code is accepted and has a summary")
     func reasons() throws {
         #expect(

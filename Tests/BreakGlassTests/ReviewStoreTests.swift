@@ -110,6 +110,8 @@ struct ReviewStoreTests {
             ])
         #expect(try fixture.reviews.review(for: grant.id) == review)
         #expect(try fixture.reviews.pending().isEmpty)
+        #expect(!"\(review)".contains("Spoke") && !"\(review)".contains("pat-1"))
+        #expect("\(review)".contains("unjustified"))
     }
 
     /// Notes, and whether they are accepted.
