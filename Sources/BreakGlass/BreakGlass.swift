@@ -1,1 +1,0 @@
-// BreakGlass module
