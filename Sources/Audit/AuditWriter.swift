@@ -227,9 +227,7 @@ public final class AuditWriter: Sendable {
     private func commit(_ group: [Pending]) {
         do {
             let result = try confined.file.commit(group.map(\.entry))
-            for (offset, pending) in group.enumerated() {
-                pending.ticket.complete(.success(result.firstSeq + Int64(offset)))
-            }
+            // Counters and health first, so that a caller woken by its ticket sees them.
             counters.withLock { counters in
                 counters.entriesAppended += Int64(group.count)
                 counters.groupsCommitted += 1
@@ -237,6 +235,9 @@ public final class AuditWriter: Sendable {
                 counters.checkpointsSigned += Int64(result.checkpoints.count)
             }
             setHealthy(true)
+            for (offset, pending) in group.enumerated() {
+                pending.ticket.complete(.success(result.firstSeq + Int64(offset)))
+            }
             if !result.checkpoints.isEmpty {
                 confined.lastCheckpointTime = MonotonicClock.nanoseconds()
             }
@@ -244,14 +245,14 @@ public final class AuditWriter: Sendable {
                 publish(checkpoint)
             }
         } catch {
-            for pending in group {
-                pending.ticket.complete(.failure(error))
-            }
             counters.withLock { counters in
                 counters.failedGroups += 1
                 counters.failedEntries += Int64(group.count)
             }
             setHealthy(false)
+            for pending in group {
+                pending.ticket.complete(.failure(error))
+            }
         }
     }
 
