@@ -19,7 +19,11 @@ public enum AuditCanonicalEncoder {
     ///
     /// Throws `.invalidEntry` when `time`, `seq` or `status` is outside ``integerRange``.
     public static func encode(_ entry: AuditEntry) throws(AuditError) -> [UInt8] {
-        try encode(entry.jsonValue)
+        // The same bytes as `encode(entry.jsonValue)`, without building a dictionary.
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        try appendObject(entry.jsonMembers, to: &output)
+        return output
     }
 
     /// The RFC 8785 canonical bytes of `value`.
@@ -56,7 +60,13 @@ public enum AuditCanonicalEncoder {
 
     /// `a` sorts before `b` when compared as sequences of UTF-16 code units (RFC 8785 3.2.3).
     static func precedes(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        // UTF-8 byte order is code point order, and so is UTF-16 order except between a code
+        // point above U+FFFF (a surrogate pair) and one in U+E000...U+FFFF, whose UTF-8 lead
+        // bytes are 0xEE and above. Without such bytes the cheaper UTF-8 comparison agrees.
+        if !a.utf8.contains(where: { $0 >= 0xEE }) || !b.utf8.contains(where: { $0 >= 0xEE }) {
+            return a.utf8.lexicographicallyPrecedes(b.utf8)
+        }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     private static func append(_ value: AuditJSON, to output: inout [UInt8]) throws(AuditError) {
@@ -80,19 +90,25 @@ public enum AuditCanonicalEncoder {
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output.append(UInt8(ascii: "{"))
-            let names = members.keys.sorted(by: precedes)
-            for (index, name) in names.enumerated() {
-                if index > 0 {
-                    output.append(UInt8(ascii: ","))
-                }
-                appendString(name, to: &output)
-                output.append(UInt8(ascii: ":"))
-                // The name came from `members`, so the lookup cannot miss.
-                try append(members[name]!, to: &output)
-            }
-            output.append(UInt8(ascii: "}"))
+            try appendObject(Array(members), to: &output)
         }
+    }
+
+    /// Appends an object whose members are given in any order; names must be distinct.
+    private static func appendObject(
+        _ members: [(String, AuditJSON)], to output: inout [UInt8]
+    ) throws(AuditError) {
+        output.append(UInt8(ascii: "{"))
+        let sorted = members.sorted { precedes($0.0, $1.0) }
+        for (index, (name, value)) in sorted.enumerated() {
+            if index > 0 {
+                output.append(UInt8(ascii: ","))
+            }
+            appendString(name, to: &output)
+            output.append(UInt8(ascii: ":"))
+            try append(value, to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -100,7 +116,13 @@ public enum AuditCanonicalEncoder {
     /// Appends `string` as a JSON string literal with JCS escaping.
     static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        let utf8 = string.utf8
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            output.append(contentsOf: utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])

@@ -108,15 +108,21 @@ extension AuditEntry {
 
     /// The entry as a JSON object value, with absent optional fields left out.
     var jsonValue: AuditJSON {
-        var members: [String: AuditJSON] = [
-            Key.seq: .integer(seq),
-            Key.time: .integer(time),
-            Key.event: .string(event),
-            Key.actor: .string(actor),
-            Key.action: .string(action),
-            Key.outcome: .string(outcome),
-            Key.status: .integer(Int64(status)),
+        .object(Dictionary(uniqueKeysWithValues: jsonMembers))
+    }
+
+    /// The members of the entry's JSON object, unordered, absent optional fields left out.
+    var jsonMembers: [(String, AuditJSON)] {
+        var members: [(String, AuditJSON)] = [
+            (Key.seq, .integer(seq)),
+            (Key.time, .integer(time)),
+            (Key.event, .string(event)),
+            (Key.actor, .string(actor)),
+            (Key.action, .string(action)),
+            (Key.outcome, .string(outcome)),
+            (Key.status, .integer(Int64(status))),
         ]
+        members.reserveCapacity(20)
         let optionals: [(String, String?)] = [
             (Key.proxy, proxy), (Key.rule, rule), (Key.patient, patient),
             (Key.purpose, purpose), (Key.grant, grant), (Key.reason, reason),
@@ -125,18 +131,18 @@ extension AuditEntry {
         ]
         for (key, value) in optionals {
             if let value, !value.isEmpty {
-                members[key] = .string(value)
+                members.append((key, .string(value)))
             }
         }
         if !roles.isEmpty {
-            members[Key.roles] = .array(roles.map(AuditJSON.string))
+            members.append((Key.roles, .array(roles.map(AuditJSON.string))))
         }
         if !resources.isEmpty {
-            members[Key.resources] = .array(resources.map(AuditJSON.string))
+            members.append((Key.resources, .array(resources.map(AuditJSON.string))))
         }
         if !details.isEmpty {
-            members[Key.details] = .object(details.mapValues(AuditJSON.string))
+            members.append((Key.details, .object(details.mapValues(AuditJSON.string))))
         }
-        return .object(members)
+        return members
     }
 }

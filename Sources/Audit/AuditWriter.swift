@@ -72,7 +72,8 @@ public final class AuditWriter: Sendable {
         self.onHealthChange = onHealthChange
         self.onCheckpoint = onCheckpoint
         let file = try AuditLogFile(
-            path: configuration.path, signingKey: signingKey, origin: configuration.origin,
+            path: configuration.path, signingKey: signingKey,
+            origin: configuration.origin ?? signingKey.keyName,
             checkpointEvery: configuration.checkpointEvery, clock: clock)
         let timer = DispatchSource.makeTimerSource(queue: queue)
         confined = Confined(file, timer: timer)

@@ -2,9 +2,9 @@
 public struct AuditWriterConfiguration: Sendable {
     /// The audit database file; created with its schema when missing.
     public var path: String
-    /// The checkpoint origin line, the log's identity. tlog-checkpoint recommends that the
-    /// signing key's name match it.
-    public var origin: String
+    /// The checkpoint origin line, the log's identity; nil uses the signing key's name, as
+    /// tlog-checkpoint recommends (and as ``AuditVerifier`` assumes unless told a key name).
+    public var origin: String?
     /// The most entries committed in one transaction (one fsync). 1 commits every entry on
     /// its own, which is what a benchmark compares grouping against.
     public var maxGroupSize: Int
@@ -21,7 +21,7 @@ public struct AuditWriterConfiguration: Sendable {
     public var recoveryProbeInterval: Duration
 
     public init(
-        path: String, origin: String = "phigate.local/audit", maxGroupSize: Int = 1024,
+        path: String, origin: String? = nil, maxGroupSize: Int = 1024,
         queueCapacity: Int = 16_384, checkpointEvery: Int64 = 1000,
         checkpointInterval: Duration = .seconds(60), recoveryProbeInterval: Duration = .seconds(1)
     ) {

@@ -9,23 +9,27 @@ import Testing
 
 @Suite("Audit writer")
 struct WriterTests {
-    /// Appends `count` entries from `threads` threads, in bursts of `burst` before waiting.
+    /// Appends `count` entries from `threads` threads (real threads: `concurrentPerform`
+    /// would run only as many at once as there are cores), each waiting for every entry
+    /// before the next, as a request handler does.
     static func appendConcurrently(
-        _ writer: AuditWriter, count: Int, threads: Int, burst: Int = 8
+        _ writer: AuditWriter, count: Int, threads: Int
     ) -> [Result<Int64, AuditError>] {
         let results = Mutex<[Result<Int64, AuditError>]>([])
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            var index = thread
-            while index < count {
-                var tickets: [AuditTicket] = []
-                for _ in 0..<burst where index < count {
-                    tickets.append(writer.append(Samples.entry(index)))
+        let finished = DispatchGroup()
+        for thread in 0..<threads {
+            finished.enter()
+            Thread {
+                var index = thread
+                while index < count {
+                    let outcome = writer.appendAndWait(Samples.entry(index), timeout: .seconds(30))
+                    results.withLock { $0.append(outcome) }
                     index += threads
                 }
-                let outcomes = tickets.map { $0.wait(timeout: .seconds(30)) }
-                results.withLock { $0.append(contentsOf: outcomes) }
-            }
+                finished.leave()
+            }.start()
         }
+        finished.wait()
         return results.withLock { $0 }
     }
 
