@@ -13,7 +13,8 @@
 /// key order and escaping are not specified. Pure and thread-safe.
 public enum AuditCanonicalEncoder {
     /// The integers an entry may hold: those an IEEE double represents exactly (I-JSON).
-    public static let integerRange: ClosedRange<Int64> = -9_007_199_254_740_991...9_007_199_254_740_991
+    public static let integerRange: ClosedRange<Int64> =
+        -9_007_199_254_740_991...9_007_199_254_740_991
 
     /// The canonical bytes of `entry`.
     ///

@@ -6,7 +6,8 @@
 ///
 /// Its canonical bytes (``AuditCanonicalEncoder``) are what the hash chain covers. Optional
 /// fields that are nil or empty, and lists or maps that are empty, are left out of those bytes,
-/// so `nil` and empty are the same entry (decoding gives nil and empty collections back). Integers are the only numbers an entry holds.
+/// so `nil` and empty are the same entry (decoding gives nil and empty collections back).
+/// Integers are the only numbers an entry holds.
 public struct AuditEntry: Sendable, Hashable {
     /// Position in the log, from 1 without gaps. Assigned by the writer; ignored on append.
     public var seq: Int64

@@ -126,8 +126,9 @@ struct AuditJSONReader {
         guard digitCount == 1 || bytes[digitsStart] != UInt8(ascii: "0") else {
             throw failure("leading zero")
         }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")]
-            .contains(bytes[index])
+        if index < bytes.count,
+            [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")]
+                .contains(bytes[index])
         {
             throw failure("only integers are allowed")
         }

@@ -193,8 +193,14 @@ final class AuditLogFile {
             origin: origin, size: size, headHash: head, signedAt: clock.unixMilliseconds(),
             keyName: signingKey.keyName, key: signingKey.privateKey)
         try database.run(
-            "INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at) VALUES (?, ?, ?, ?)",
-            [.integer(size), .blob(head), .text(checkpoint.signedNote), .integer(checkpoint.signedAt)])
+            """
+            INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at)
+            VALUES (?, ?, ?, ?)
+            """,
+            [
+                .integer(size), .blob(head), .text(checkpoint.signedNote),
+                .integer(checkpoint.signedAt),
+            ])
         return checkpoint
     }
 }

@@ -39,7 +39,8 @@ public final class AuditReader {
         var values: [SQLiteValue] = [.integer(cursor)]
         let equalities: [(String, String?)] = [
             ("i.actor", filter.actor), ("i.patient", filter.patient), ("i.event", filter.event),
-            ("i.action", filter.action), ("i.outcome", filter.outcome), ("i.grant_id", filter.grant),
+            ("i.action", filter.action), ("i.outcome", filter.outcome),
+            ("i.grant_id", filter.grant),
         ]
         for (column, value) in equalities {
             if let value {
@@ -72,9 +73,8 @@ public final class AuditReader {
     public func event(seq: Int64) throws(AuditError) -> AuditEntry? {
         let rows: [[UInt8]]
         do {
-            rows = try database.query("SELECT entry FROM audit_log WHERE seq = ?", [.integer(seq)]) {
-                $0.blob(at: 0)
-            }
+            let sql = "SELECT entry FROM audit_log WHERE seq = ?"
+            rows = try database.query(sql, [.integer(seq)]) { $0.blob(at: 0) }
         } catch {
             throw AuditError.store(error, operation: "read event")
         }
@@ -98,7 +98,10 @@ public final class AuditReader {
         let rows: [(Int64, [UInt8], String, Int64)]
         do {
             rows = try database.query(
-                "SELECT size, head_hash, signed_note, signed_at FROM audit_checkpoints ORDER BY size"
+                """
+                SELECT size, head_hash, signed_note, signed_at FROM audit_checkpoints
+                ORDER BY size
+                """
             ) { ($0.int64(at: 0), $0.blob(at: 1), $0.text(at: 2) ?? "", $0.int64(at: 3)) }
         } catch {
             throw AuditError.store(error, operation: "read checkpoints")
@@ -115,7 +118,8 @@ public final class AuditReader {
     {
         let count = min(max(limit, 1), Self.maximumLimit)
         // The SQL text is assembled from fixed fragments only; every value is bound.
-        let sql = "SELECT l.seq, l.entry FROM audit_index i JOIN audit_log l ON l.seq = i.seq "
+        let sql =
+            "SELECT l.seq, l.entry FROM audit_index i JOIN audit_log l ON l.seq = i.seq "
             + "WHERE " + conditions.joined(separator: " AND ") + " ORDER BY i.seq LIMIT ?"
         let rows: [[UInt8]]
         do {

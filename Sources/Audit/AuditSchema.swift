@@ -15,7 +15,9 @@ public import Store
 /// `audit_checkpoints`.
 public enum AuditSchema {
     /// The tables the writer's authorizer protects.
-    public static let appendOnlyTables: Set<String> = ["audit_log", "audit_checkpoints", "audit_index"]
+    public static let appendOnlyTables: Set<String> = [
+        "audit_log", "audit_checkpoints", "audit_index",
+    ]
 
     /// Schema scripts, oldest first (`PRAGMA user_version` counts them). Never edit a shipped one.
     public static let migrator = Migrator(scripts: [version1])

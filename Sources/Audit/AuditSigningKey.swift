@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 public import Crypto
 
@@ -50,7 +50,8 @@ public struct AuditSigningKey: Sendable {
     ) throws(AuditError) -> AuditSigningKey {
         guard SignedNote.isValidKeyName(keyName) else {
             throw AuditError(
-                .keyFile, operation: "load key", message: "the key name is not a valid note key name")
+                .keyFile, operation: "load key",
+                message: "the key name is not a valid note key name")
         }
         let path = directory + "/" + privateKeyFileName
         let key: Ed25519PrivateKey

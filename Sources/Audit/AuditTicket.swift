@@ -38,15 +38,17 @@ public final class AuditTicket: Sendable {
         let nanoseconds = Self.nanoseconds(timeout)
         guard signal.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else {
             // The writer may have finished just after the deadline; report what is known.
-            return result ?? .failure(
-                AuditError(
-                    .timeout, operation: "wait",
-                    message: "the entry was not durable within the timeout"))
+            return result
+                ?? .failure(
+                    AuditError(
+                        .timeout, operation: "wait",
+                        message: "the entry was not durable within the timeout"))
         }
         // Pass the wake-up on, so that every other waiter of this ticket wakes too.
         signal.signal()
-        return result ?? .failure(
-            AuditError(.timeout, operation: "wait", message: "woken without an outcome"))
+        return result
+            ?? .failure(
+                AuditError(.timeout, operation: "wait", message: "woken without an outcome"))
     }
 
     /// Records the outcome and wakes the waiters. Called once, by the writer.

@@ -75,9 +75,10 @@ public enum AuditVerifier {
             findings += check(anchor: anchorCheckpoint, scan: scan, stored: stored)
         }
         // The earliest position wins; on a tie, the entry-level finding (listed first) is kept.
-        report.firstBad = findings.enumerated().min { left, right in
-            (left.element.seq, left.offset) < (right.element.seq, right.offset)
-        }?.element
+        report.firstBad =
+            findings.enumerated().min { left, right in
+                (left.element.seq, left.offset) < (right.element.seq, right.offset)
+            }?.element
         return report
     }
 
@@ -124,10 +125,12 @@ public enum AuditVerifier {
                 return [
                     AuditVerificationFailure(
                         seq: row.size, reason: .checkpointMismatch, suspectFrom: lastGood + 1,
-                        message: "checkpoint \(row.size): the stored columns differ from the signed text")
+                        message: "checkpoint \(row.size): stored columns differ from its text")
                 ]
             }
-            if let failure = compare(parsed, with: scan, lastGood: lastGood, reason: .checkpointMismatch) {
+            let failure = compare(
+                parsed, with: scan, lastGood: lastGood, reason: .checkpointMismatch)
+            if let failure {
                 return [failure]
             }
             lastGood = row.size
@@ -146,7 +149,8 @@ public enum AuditVerifier {
             ]
         }
         let lastGood = stored.map(\.size).filter { $0 < anchor.size }.max() ?? 0
-        return compare(anchor, with: scan, lastGood: lastGood, reason: .anchorMismatch).map { [$0] } ?? []
+        let failure = compare(anchor, with: scan, lastGood: lastGood, reason: .anchorMismatch)
+        return failure.map { [$0] } ?? []
     }
 
     /// A finding when the chain does not reach `checkpoint.size` or has another head there.
@@ -157,9 +161,11 @@ public enum AuditVerifier {
         guard checkpoint.size <= scan.headSeq else {
             return AuditVerificationFailure(
                 seq: scan.headSeq + 1, reason: .truncated,
-                message: "a checkpoint signs \(checkpoint.size) entries; the log ends at \(scan.headSeq)")
+                message: "a checkpoint signs \(checkpoint.size) entries; "
+                    + "the log ends at \(scan.headSeq)")
         }
-        guard checkpoint.size == 0 || scan.storedHashes[checkpoint.size] == checkpoint.headHash else {
+        let head = scan.storedHashes[checkpoint.size]
+        guard checkpoint.size == 0 || head == checkpoint.headHash else {
             return AuditVerificationFailure(
                 seq: checkpoint.size, reason: reason, suspectFrom: lastGood + 1,
                 message: "the chain head at \(checkpoint.size) differs from the signed head; "

@@ -63,7 +63,8 @@ final class ChainScan {
             entry = try AuditCanonicalEncoder.decode(bytes)
         } catch {
             return AuditVerificationFailure(
-                seq: seq, reason: .notCanonical, message: "the entry does not decode: \(error.message)")
+                seq: seq, reason: .notCanonical,
+                message: "the entry does not decode: \(error.message)")
         }
         guard (try? AuditCanonicalEncoder.encode(entry)) == bytes else {
             // A decoded entry that cannot be re-encoded is as non-canonical as one that
@@ -83,7 +84,8 @@ final class ChainScan {
         }
         guard storedHash == computed else {
             return AuditVerificationFailure(
-                seq: seq, reason: .hashMismatch, message: "the stored hash does not match the entry")
+                seq: seq, reason: .hashMismatch,
+                message: "the stored hash does not match the entry")
         }
         return nil
     }

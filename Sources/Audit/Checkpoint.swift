@@ -66,8 +66,9 @@ public struct Checkpoint: Sendable, Hashable {
                 .badSignature, operation: "parse checkpoint", message: "not a signed note")
         }
         let origin = String(unverifiedText.prefix { $0 != "\n" })
-        guard let text = SignedNote.verify(
-            text: signedNote, publicKey: publicKey, keyName: keyName ?? origin)
+        guard
+            let text = SignedNote.verify(
+                text: signedNote, publicKey: publicKey, keyName: keyName ?? origin)
         else {
             throw AuditError(
                 .badSignature, operation: "parse checkpoint",

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The POSIX file operations behind ``AuditSigningKey``: exclusive creation with a mode,
@@ -92,7 +92,8 @@ enum KeyFile {
             }
             contents.append(contentsOf: buffer[0..<count])
             guard contents.count <= 64 * 1024 else {
-                throw AuditError(.keyFile, operation: "load key", message: "the key file is too large")
+                throw AuditError(
+                    .keyFile, operation: "load key", message: "the key file is too large")
             }
         }
     }

@@ -6,7 +6,9 @@ public import Crypto
 ///
 ///     <text, ending in "\n">
 ///     "\n"
-///     "— " <key name> " " base64(key ID (4 bytes, big-endian) || Ed25519 signature (64 bytes)) "\n"
+///     "— " <key name> " " base64(key ID || Ed25519 signature) "\n"
+///
+/// where the key ID is 4 bytes (a big-endian uint32) and the signature 64 bytes.
 ///
 /// The dash is U+2014 EM DASH. The signature covers the text including its final newline,
 /// not the blank line. The key ID of an Ed25519 key is

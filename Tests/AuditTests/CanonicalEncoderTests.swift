@@ -32,7 +32,8 @@ struct CanonicalEncoderTests {
             }
             """
         let parsed = try AuditJSONReader.read(Array(input.utf8))
-        let expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\","
+        let expected =
+            "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\","
             + "\"\u{F6}\":\"Latin Small Letter O With Diaeresis\",\"\u{20AC}\":\"Euro Sign\","
             + "\"\u{1F600}\":\"Emoji: Grinning Face\","
             + "\"\u{FB33}\":\"Hebrew Letter Dalet With Dagesh\"}"
@@ -118,35 +119,51 @@ struct CanonicalEncoderTests {
             details: ["\u{20AC}": "euro", "\r": "cr", "\u{1F600}": "emoji", "b": "\\"]),
     ]
 
-    @Test("entries survive encode then decode, and their bytes are canonical", arguments: fullEntries)
+    @Test(
+        "entries survive encode then decode, and their bytes are canonical",
+        arguments: fullEntries)
     func roundTrip(entry: AuditEntry) throws {
         let bytes = try AuditCanonicalEncoder.encode(entry)
         #expect(try AuditCanonicalEncoder.decode(bytes) == entry)
         #expect(AuditCanonicalEncoder.isCanonical(bytes))
     }
 
+    /// `sampleText` with the first `target` replaced by `replacement`.
+    static func edit(_ target: String, with replacement: String) -> String {
+        sampleText.replacingFirst(target, with: replacement)
+    }
+
     /// Variations of `sampleText` that must not count as canonical.
     static let nonCanonical: [(String, String)] = [
-        ("whitespace after a colon", sampleText.replacingOccurrences(of: #""seq":7"#, with: #""seq": 7"#)),
+        ("whitespace after a colon", edit(#""seq":7"#, with: #""seq": 7"#)),
         ("a trailing newline", sampleText + "\n"),
         ("a leading space", " " + sampleText),
-        ("unsorted members", sampleText.replacingOccurrences(
-            of: #""action":"read","actor":"alice""#, with: #""actor":"alice","action":"read""#)),
-        ("a float", sampleText.replacingOccurrences(of: #""status":200"#, with: #""status":200.0"#)),
-        ("an exponent", sampleText.replacingOccurrences(of: #""status":200"#, with: #""status":2e2"#)),
-        ("a leading zero", sampleText.replacingOccurrences(of: #""seq":7"#, with: #""seq":07"#)),
-        ("negative zero", sampleText.replacingOccurrences(of: #""seq":7"#, with: #""seq":-0"#)),
-        ("an escaped solidus", sampleText.replacingOccurrences(of: "Patient/p1", with: #"Patient\/p1"#)),
-        ("an escaped letter", sampleText.replacingOccurrences(of: #""p1""#, with: #""\u00701""#)),
-        ("an empty optional string", sampleText.replacingOccurrences(
-            of: #""outcome""#, with: #""client":"","outcome""#)),
-        ("an empty list", sampleText.replacingOccurrences(of: #"["clinician"]"#, with: "[]")),
-        ("a duplicate member", sampleText.replacingOccurrences(
-            of: #""actor":"alice""#, with: #""actor":"alice","actor":"alice""#)),
-        ("a missing required member", sampleText.replacingOccurrences(of: #""actor":"alice","#, with: "")),
-        ("a boolean", sampleText.replacingOccurrences(of: #""status":200"#, with: #""status":true"#)),
-        ("a null", sampleText.replacingOccurrences(of: #""patient":"p1""#, with: #""patient":null"#)),
-        ("a number as text", sampleText.replacingOccurrences(of: #""status":200"#, with: #""status":"200""#)),
+        (
+            "unsorted members",
+            sampleText.replacingOccurrences(
+                of: #""action":"read","actor":"alice""#, with: #""actor":"alice","action":"read""#)
+        ),
+        ("a float", edit(#""status":200"#, with: #""status":200.0"#)),
+        ("an exponent", edit(#""status":200"#, with: #""status":2e2"#)),
+        ("a leading zero", edit(#""seq":7"#, with: #""seq":07"#)),
+        ("negative zero", edit(#""seq":7"#, with: #""seq":-0"#)),
+        ("an escaped solidus", edit("Patient/p1", with: #"Patient\/p1"#)),
+        ("an escaped letter", edit(#""p1""#, with: #""\u00701""#)),
+        (
+            "an empty optional string",
+            sampleText.replacingOccurrences(
+                of: #""outcome""#, with: #""client":"","outcome""#)
+        ),
+        ("an empty list", edit(#"["clinician"]"#, with: "[]")),
+        (
+            "a duplicate member",
+            sampleText.replacingOccurrences(
+                of: #""actor":"alice""#, with: #""actor":"alice","actor":"alice""#)
+        ),
+        ("a missing required member", edit(#""actor":"alice","#, with: "")),
+        ("a boolean", edit(#""status":200"#, with: #""status":true"#)),
+        ("a null", edit(#""patient":"p1""#, with: #""patient":null"#)),
+        ("a number as text", edit(#""status":200"#, with: #""status":"200""#)),
         ("a top-level array", "[" + sampleText + "]"),
         ("truncated", String(sampleText.dropLast())),
     ]

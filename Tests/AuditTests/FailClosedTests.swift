@@ -5,7 +5,7 @@ import Testing
 @testable import Audit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Audit writer fails closed and recovers")

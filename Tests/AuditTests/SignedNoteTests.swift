@@ -10,14 +10,18 @@ struct SignedNoteTests {
     /// signed notes: a signer key (0x01 || Ed25519 seed), its verifier key and the note it
     /// produces. Ed25519 is deterministic, so signing the text must give this exact note.
     enum GoVector {
-        static let signerKey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-        static let verifierKey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        static let signerKey =
+            "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+        static let verifierKey =
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        static let signature =
+            "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
         static let text =
             "If you think cryptography is the answer to your problem,\n"
             + "then you don't know what your problem is.\n"
         static let note =
             text + "\n"
-            + "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+            + "\u{2014} PeterNeumann " + signature + "\n"
 
         static func privateKey() throws -> Ed25519PrivateKey {
             let material = try #require(signerKey.split(separator: "+", maxSplits: 4).last)
@@ -30,14 +34,17 @@ struct SignedNoteTests {
     @Test("the Go reference key gives the published verifier key and note, byte for byte")
     func goVector() throws {
         let key = try GoVector.privateKey()
-        #expect(SignedNote.verifierKey(keyName: "PeterNeumann", publicKey: key.publicKey) == GoVector.verifierKey)
-        #expect(Hex.encode(SignedNote.keyID(keyName: "PeterNeumann", publicKey: key.publicKey)) == "c74f20a3")
-        let note = try SignedNote.sign(text: GoVector.text, keyName: "PeterNeumann", privateKey: key)
+        let name = "PeterNeumann"
+        let verifierKey = SignedNote.verifierKey(keyName: name, publicKey: key.publicKey)
+        #expect(verifierKey == GoVector.verifierKey)
+        #expect(Hex.encode(SignedNote.keyID(keyName: name, publicKey: key.publicKey)) == "c74f20a3")
+        let note = try SignedNote.sign(text: GoVector.text, keyName: name, privateKey: key)
         #expect(note == GoVector.note)
         let parsed = try #require(SignedNote.parseVerifierKey(GoVector.verifierKey))
         #expect(parsed.keyName == "PeterNeumann")
         #expect(parsed.publicKey == key.publicKey)
-        let text = SignedNote.verify(text: GoVector.note, publicKey: parsed.publicKey, keyName: "PeterNeumann")
+        let text = SignedNote.verify(
+            text: GoVector.note, publicKey: parsed.publicKey, keyName: name)
         #expect(text == GoVector.text)
     }
 
@@ -49,18 +56,23 @@ struct SignedNoteTests {
         return String(note.dropFirst(GoVector.text.count + 1))
     }()
 
+    /// The Go note with the first `target` replaced by `replacement`.
+    static func edit(_ target: String, with replacement: String) -> String {
+        GoVector.note.replacingFirst(target, with: replacement)
+    }
+
     /// Variations of the Go note and whether the PeterNeumann key must accept them.
     static let noteVariants: [(String, String, Bool)] = [
         ("the note itself", GoVector.note, true),
         ("an unknown key's signature is ignored", GoVector.note + unknownSignature, true),
         ("only an unknown key's signature", GoVector.text + "\n" + unknownSignature, false),
-        ("a changed text", GoVector.note.replacingFirst("cryptography", with: "cryptographY"), false),
-        ("a hyphen instead of the em dash", GoVector.note.replacingFirst("\u{2014}", with: "-"), false),
-        ("no blank line", GoVector.note.replacingFirst("is.\n\n", with: "is.\n"), false),
+        ("a changed text", edit("cryptography", with: "cryptographY"), false),
+        ("a hyphen instead of the em dash", edit("\u{2014}", with: "-"), false),
+        ("no blank line", edit("is.\n\n", with: "is.\n"), false),
         ("no final newline", String(GoVector.note.dropLast()), false),
-        ("a truncated signature", GoVector.note.replacingFirst("JnAM=", with: "Jn=="), false),
-        ("another name with the same key", GoVector.note.replacingFirst("PeterNeumann ", with: "Peter "), false),
-        ("a control character in the text", GoVector.note.replacingFirst("answer", with: "ans\u{07}wer"), false),
+        ("a truncated signature", edit("JnAM=", with: "Jn=="), false),
+        ("another name with the same key", edit("PeterNeumann ", with: "Peter "), false),
+        ("a control character in the text", edit("answer", with: "ans\u{07}wer"), false),
         ("a line that is not a signature", GoVector.note + "trailer\n", false),
     ]
 
@@ -79,16 +91,23 @@ struct SignedNoteTests {
         let note = try SignedNote.sign(
             text: "hello\n", keyName: Samples.signingKey.keyName,
             privateKey: Samples.signingKey.privateKey)
-        #expect(SignedNote.verify(text: note, publicKey: Samples.signingKey.publicKey, keyName: "phigate.test/audit") == "hello\n")
-        #expect(SignedNote.verify(text: note, publicKey: Samples.otherKey.publicKey, keyName: "phigate.test/audit") == nil)
+        let name = "phigate.test/audit"
+        let right = Samples.signingKey.publicKey
+        let wrong = Samples.otherKey.publicKey
+        #expect(SignedNote.verify(text: note, publicKey: right, keyName: name) == "hello\n")
+        #expect(SignedNote.verify(text: note, publicKey: wrong, keyName: name) == nil)
     }
 
     @Test(
         "texts and key names outside the note format are refused when signing",
-        arguments: [("no newline", "phigate"), ("a\u{01}\n", "phigate"), ("ok\n", "two words"), ("ok\n", "a+b"), ("ok\n", "")])
+        arguments: [
+            ("no newline", "phigate"), ("a\u{01}\n", "phigate"), ("ok\n", "two words"),
+            ("ok\n", "a+b"), ("ok\n", ""),
+        ])
     func signRefuses(text: String, keyName: String) {
         #expect(throws: AuditError.self) {
-            try SignedNote.sign(text: text, keyName: keyName, privateKey: Samples.signingKey.privateKey)
+            let key = Samples.signingKey.privateKey
+            return try SignedNote.sign(text: text, keyName: keyName, privateKey: key)
         }
     }
 
@@ -96,8 +115,13 @@ struct SignedNoteTests {
 
     @Test("a checkpoint body has origin, size, base64 head and the time line")
     func checkpointBody() {
-        let body = Checkpoint.body(origin: "phigate.local/audit", size: 300, headHash: Self.headHash, signedAt: 1_700_000_000_123)
-        #expect(body == "phigate.local/audit\n300\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\ntime 1700000000123\n")
+        let body = Checkpoint.body(
+            origin: "phigate.local/audit", size: 300, headHash: Self.headHash,
+            signedAt: 1_700_000_000_123)
+        let expected =
+            "phigate.local/audit\n300\n"
+            + "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n" + "time 1700000000123\n"
+        #expect(body == expected)
     }
 
     @Test("a signed checkpoint parses back under its key and fails under another")
@@ -108,17 +132,18 @@ struct SignedNoteTests {
             keyName: key.keyName, key: key.privateKey)
         #expect(checkpoint.signedNote.hasPrefix("phigate.test/audit\n42\n"))
         #expect(checkpoint.signedNote.contains("\n\n\u{2014} phigate.test/audit "))
-        let parsed = try Checkpoint.parse(signedNote: checkpoint.signedNote, publicKey: key.publicKey)
-        #expect(parsed == checkpoint)
+        let note = checkpoint.signedNote
+        #expect(try Checkpoint.parse(signedNote: note, publicKey: key.publicKey) == checkpoint)
         let error = try #require(throws: AuditError.self) {
-            try Checkpoint.parse(signedNote: checkpoint.signedNote, publicKey: Samples.otherKey.publicKey)
+            try Checkpoint.parse(signedNote: note, publicKey: Samples.otherKey.publicKey)
         }
         #expect(error.code == .badSignature)
     }
 
     @Test("the tlog-checkpoint example body parses; it has no phigate time line")
     func c2spExample() throws {
-        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+        let body =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
         let fields = try Checkpoint.parse(body: body)
         #expect(fields.origin == "example.com/behind-the-sofa")
         #expect(fields.size == 20_852_163)

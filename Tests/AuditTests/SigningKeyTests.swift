@@ -17,18 +17,20 @@ struct SigningKeyTests {
         let created = try AuditSigningKey.loadOrCreate(directory: directory.path)
         let keyPath = directory.file(AuditSigningKey.privateKeyFileName)
         #expect(try Self.mode(keyPath) == 0o600)
-        let publicPEM = try String(contentsOfFile: directory.file(AuditSigningKey.publicKeyFileName), encoding: .utf8)
+        let publicPath = directory.file(AuditSigningKey.publicKeyFileName)
+        let publicPEM = try String(contentsOfFile: publicPath, encoding: .utf8)
         #expect(try Ed25519PublicKey(pem: publicPEM) == created.publicKey)
         let loaded = try AuditSigningKey.loadOrCreate(directory: directory.path)
         #expect(loaded.privateKey.rawSeed == created.privateKey.rawSeed)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        #expect(leftovers == [AuditSigningKey.privateKeyFileName, AuditSigningKey.publicKeyFileName])
+        #expect(leftovers == ["audit-signing.key", "audit-signing.pub"])
     }
 
     @Test("the verifier key string names the key and parses back")
     func verifierKey() throws {
         let directory = try TemporaryDirectory()
-        let key = try AuditSigningKey.loadOrCreate(directory: directory.path, keyName: "phigate.example/audit")
+        let key = try AuditSigningKey.loadOrCreate(
+            directory: directory.path, keyName: "phigate.example/audit")
         let parts = key.verifierKey.split(separator: "+")
         #expect(parts.count >= 3)
         #expect(parts.first == "phigate.example/audit")
@@ -37,14 +39,18 @@ struct SigningKeyTests {
         #expect(parsed.publicKey == key.publicKey)
     }
 
-    @Test("a key file that group or others can access is refused", arguments: [0o644, 0o640, 0o604, 0o660, 0o700])
+    @Test(
+        "a key file that group or others can access is refused (0400 and 0700 are accepted)",
+        arguments: [0o644, 0o640, 0o604, 0o660, 0o700, 0o400])
     func refusesLooseModes(mode: Int) throws {
         let directory = try TemporaryDirectory()
         _ = try AuditSigningKey.loadOrCreate(directory: directory.path)
         let keyPath = directory.file(AuditSigningKey.privateKeyFileName)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: keyPath)
         if mode & 0o077 == 0 {
-            #expect(throws: Never.self) { try AuditSigningKey.loadOrCreate(directory: directory.path) }
+            #expect(throws: Never.self) {
+                try AuditSigningKey.loadOrCreate(directory: directory.path)
+            }
         } else {
             let error = #expect(throws: AuditError.self) {
                 try AuditSigningKey.loadOrCreate(directory: directory.path)
@@ -71,8 +77,10 @@ struct SigningKeyTests {
     func refusesGarbage() throws {
         let directory = try TemporaryDirectory()
         let keyPath = directory.file(AuditSigningKey.privateKeyFileName)
-        #expect(FileManager.default.createFile(
-            atPath: keyPath, contents: Data("not a key".utf8), attributes: [.posixPermissions: 0o600]))
+        let created = FileManager.default.createFile(
+            atPath: keyPath, contents: Data("not a key".utf8),
+            attributes: [.posixPermissions: 0o600])
+        #expect(created)
         let error = #expect(throws: AuditError.self) {
             try AuditSigningKey.loadOrCreate(directory: directory.path)
         }

@@ -62,15 +62,17 @@ final class TamperedCopy {
     }
 
     func entryBytes(_ seq: Int64) throws -> [UInt8] {
-        try #require(try raw.query("SELECT entry FROM audit_log WHERE seq = ?", [.integer(seq)]) {
-            $0.blob(at: 0)
-        }.first)
+        try #require(
+            try raw.query("SELECT entry FROM audit_log WHERE seq = ?", [.integer(seq)]) {
+                $0.blob(at: 0)
+            }.first)
     }
 
     func storedHash(_ seq: Int64) throws -> [UInt8] {
-        try #require(try raw.query("SELECT hash FROM audit_log WHERE seq = ?", [.integer(seq)]) {
-            $0.blob(at: 0)
-        }.first)
+        try #require(
+            try raw.query("SELECT hash FROM audit_log WHERE seq = ?", [.integer(seq)]) {
+                $0.blob(at: 0)
+            }.first)
     }
 
     /// Changes the actor of entry `seq`, keeping it canonical; the hash is left alone.
@@ -109,14 +111,17 @@ final class TamperedCopy {
         let previous = try storedHash(seq - 1)
         try raw.run(
             "INSERT INTO audit_log(seq, prev_hash, entry, hash) VALUES (?, ?, ?, ?)",
-            [.integer(seq), .blob(previous), .blob(bytes),
-             .blob(AuditChain.hash(previous: previous, entry: bytes))])
+            [
+                .integer(seq), .blob(previous), .blob(bytes),
+                .blob(AuditChain.hash(previous: previous, entry: bytes)),
+            ])
     }
 
     /// Exchanges the rows at `seq` and `seq + 1`.
     func swap(_ seq: Int64) throws {
         try raw.run("UPDATE audit_log SET seq = -1 WHERE seq = ?", [.integer(seq)])
-        try raw.run("UPDATE audit_log SET seq = ? WHERE seq = ?", [.integer(seq), .integer(seq + 1)])
+        let sql = "UPDATE audit_log SET seq = ? WHERE seq = ?"
+        try raw.run(sql, [.integer(seq), .integer(seq + 1)])
         try raw.run("UPDATE audit_log SET seq = ? WHERE seq = -1", [.integer(seq + 1)])
     }
 

@@ -11,7 +11,8 @@ final class TemporaryDirectory: Sendable {
     let path: String
 
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("phigate-audit-tests-" + UUID().uuidString).path
         try FileManager.default.createDirectory(
             atPath: path, withIntermediateDirectories: true)

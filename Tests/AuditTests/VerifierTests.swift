@@ -57,9 +57,14 @@ struct VerifierTests {
                 try copy.raw.execute("DELETE FROM audit_checkpoints WHERE size > 200")
             case .forgedCheckpointNote:
                 try copy.raw.execute(
-                    "UPDATE audit_checkpoints SET signed_note = replace(signed_note, '\n200\n', '\n199\n') WHERE size = 200")
+                    """
+                    UPDATE audit_checkpoints
+                    SET signed_note = replace(signed_note, '\n200\n', '\n199\n')
+                    WHERE size = 200
+                    """)
             case .changedCheckpointColumn:
-                try copy.raw.execute("UPDATE audit_checkpoints SET head_hash = zeroblob(32) WHERE size = 200")
+                try copy.raw.execute(
+                    "UPDATE audit_checkpoints SET head_hash = zeroblob(32) WHERE size = 200")
             case .deletedFirstEntry:
                 try copy.raw.execute("DELETE FROM audit_log WHERE seq = 1")
             }
@@ -147,7 +152,9 @@ struct VerifierTests {
         }
     }
 
-    @Test("an anchor from outside detects what the database alone cannot", arguments: AnchoredCase.allCases)
+    @Test(
+        "an anchor from outside detects what the database alone cannot",
+        arguments: AnchoredCase.allCases)
     func anchored(anchoredCase: AnchoredCase) throws {
         let pristine = try PristineLog.shared.get()
         var anchor = try #require(pristine.notes[300])

@@ -160,7 +160,8 @@ struct WriterTests {
         let directory = try TemporaryDirectory()
         let configuration = Samples.configuration(directory, checkpointEvery: 4)
         for round in 0..<3 {
-            let writer = try AuditWriter(configuration: configuration, signingKey: Samples.signingKey)
+            let writer = try AuditWriter(
+                configuration: configuration, signingKey: Samples.signingKey)
             for index in 0..<5 {
                 let seq = try writer.appendAndWait(Samples.entry(index), timeout: .seconds(5)).get()
                 #expect(seq == Int64(round * 5 + index + 1))
@@ -181,12 +182,23 @@ struct WriterTests {
         "DELETE FROM audit_checkpoints",
         "UPDATE audit_index SET actor = 'x'",
         "DELETE FROM audit_index",
-        "INSERT OR REPLACE INTO audit_log(seq, prev_hash, entry, hash) SELECT seq, prev_hash, x'00', hash FROM audit_log WHERE seq = 2",
-        "INSERT INTO audit_log(seq, prev_hash, entry, hash) VALUES (10, zeroblob(32), x'00', zeroblob(32))",
-        "INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at) VALUES (3, zeroblob(32), 'x', 0)",
+        """
+        INSERT OR REPLACE INTO audit_log(seq, prev_hash, entry, hash)
+        SELECT seq, prev_hash, x'00', hash FROM audit_log WHERE seq = 2
+        """,
+        """
+        INSERT INTO audit_log(seq, prev_hash, entry, hash)
+        VALUES (10, zeroblob(32), x'00', zeroblob(32))
+        """,
+        """
+        INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at)
+        VALUES (3, zeroblob(32), 'x', 0)
+        """,
     ]
 
-    @Test("triggers refuse changes to the evidence on any connection", arguments: forbiddenStatements)
+    @Test(
+        "triggers refuse changes to the evidence on any connection",
+        arguments: forbiddenStatements)
     func triggers(sql: String) throws {
         let directory = try TemporaryDirectory()
         let writer = try AuditWriter(
@@ -206,7 +218,10 @@ struct WriterTests {
 
     @Test(
         "the writer's own connection is not even allowed to compile a change",
-        arguments: ["UPDATE audit_log SET entry = x'00'", "DELETE FROM audit_checkpoints", "DROP TRIGGER audit_log_no_update"])
+        arguments: [
+            "UPDATE audit_log SET entry = x'00'", "DELETE FROM audit_checkpoints",
+            "DROP TRIGGER audit_log_no_update",
+        ])
     func authorizer(sql: String) throws {
         let directory = try TemporaryDirectory()
         let writer = try AuditWriter(
