@@ -44,7 +44,7 @@ public struct AuditSigningKey: Sendable {
     ///
     /// Throws `.insecureKeyFile` when the key file is readable or writable by group or others,
     /// is not a regular file or is owned by another user; `.keyFile` when it cannot be read,
-    /// written or parsed. The public key file is rewritten to match the private key.
+    /// written or parsed. The public key file is rewritten when it does not match the key.
     public static func loadOrCreate(
         directory: String, keyName: String = "phigate.local/audit"
     ) throws(AuditError) -> AuditSigningKey {
@@ -66,8 +66,10 @@ public struct AuditSigningKey: Sendable {
         } catch {
             throw AuditError(.crypto, operation: "load key", message: error.description)
         }
-        try KeyFile.replace(
-            path: directory + "/" + publicKeyFileName, contents: Array(publicPEM.utf8), mode: 0o644)
+        let publicPath = directory + "/" + publicKeyFileName
+        if try KeyFile.readPublic(path: publicPath) != Array(publicPEM.utf8) {
+            try KeyFile.replace(path: publicPath, contents: Array(publicPEM.utf8), mode: 0o644)
+        }
         return AuditSigningKey(privateKey: key, keyName: keyName)
     }
 

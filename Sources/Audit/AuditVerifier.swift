@@ -164,8 +164,8 @@ public enum AuditVerifier {
                 message: "a checkpoint signs \(checkpoint.size) entries; "
                     + "the log ends at \(scan.headSeq)")
         }
-        let head = scan.storedHashes[checkpoint.size]
-        guard checkpoint.size == 0 || head == checkpoint.headHash else {
+        let head = checkpoint.size == 0 ? AuditChain.genesis : scan.storedHashes[checkpoint.size]
+        guard head == checkpoint.headHash else {
             return AuditVerificationFailure(
                 seq: checkpoint.size, reason: reason, suspectFrom: lastGood + 1,
                 message: "the chain head at \(checkpoint.size) differs from the signed head; "

@@ -39,6 +39,19 @@ enum KeyFile {
         return try readAll(descriptor)
     }
 
+    /// The contents of a file anyone may read (the public key), or nil when it does not exist.
+    static func readPublic(path: String) throws(AuditError) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT {
+                return nil
+            }
+            throw failure("open the public key file", errno: errno)
+        }
+        defer { close(descriptor) }
+        return try readAll(descriptor)
+    }
+
     /// Creates `path` with `mode` (failing if it exists), writes `contents` and syncs it.
     static func createExclusive(path: String, contents: [UInt8], mode: mode_t) throws(AuditError) {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC

@@ -26,6 +26,17 @@ struct SigningKeyTests {
         #expect(leftovers == ["audit-signing.key", "audit-signing.pub"])
     }
 
+    @Test("a public key file that does not match the private key is rewritten")
+    func repairsPublicKey() throws {
+        let directory = try TemporaryDirectory()
+        let key = try AuditSigningKey.loadOrCreate(directory: directory.path)
+        let publicPath = directory.file(AuditSigningKey.publicKeyFileName)
+        try Data(try Samples.otherKey.publicKey.pem().utf8).write(to: URL(fileURLWithPath: publicPath))
+        _ = try AuditSigningKey.loadOrCreate(directory: directory.path)
+        let publicPEM = try String(contentsOfFile: publicPath, encoding: .utf8)
+        #expect(try Ed25519PublicKey(pem: publicPEM) == key.publicKey)
+    }
+
     @Test("the verifier key string names the key and parses back")
     func verifierKey() throws {
         let directory = try TemporaryDirectory()
