@@ -16,6 +16,7 @@ struct ReaderTests {
 
         init() throws {
             directory = try TemporaryDirectory()
+            directory.removeAtExit()
             path = directory.file("audit.sqlite")
             let writer = try AuditWriter(
                 configuration: Samples.configuration(directory, checkpointEvery: 25),

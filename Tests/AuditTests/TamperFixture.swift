@@ -23,6 +23,7 @@ struct PristineLog: Sendable {
 
     private init() throws {
         directory = try TemporaryDirectory()
+        directory.removeAtExit()
         path = directory.file("audit.sqlite")
         let writer = try AuditWriter(
             configuration: Samples.configuration(directory, checkpointEvery: 100),

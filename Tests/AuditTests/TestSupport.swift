@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Foundation
 import Store
 import Synchronization
@@ -25,6 +28,25 @@ final class TemporaryDirectory: Sendable {
 
     func file(_ name: String) -> String {
         path + "/" + name
+    }
+
+    /// Paths of directories held by static fixtures, which are never released.
+    private static let removedAtExit = Mutex<[String]>([])
+
+    /// Removes this directory when the test process exits: for fixtures kept in a `static`.
+    func removeAtExit() {
+        let first = Self.removedAtExit.withLock { paths in
+            paths.append(path)
+            return paths.count == 1
+        }
+        if first {
+            atexit {
+                for path in TemporaryDirectory.removedAtExit.withLock({ $0 }) {
+                    // Best effort, as in deinit.
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+            }
+        }
     }
 }
 
