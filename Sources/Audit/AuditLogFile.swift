@@ -1,0 +1,206 @@
+import Store
+import Support
+
+/// The writer's side of the audit database: the one writable connection, the chain head and
+/// the checkpoint schedule.
+///
+/// Confined to the ``AuditWriter``'s serial queue; nothing here locks. The in-memory head
+/// advances only after a COMMIT succeeds. After any failure the head is marked stale and
+/// re-read from the file before the next write, because a commit that reported an error may
+/// still have reached the disk, and the next entry must link to whatever the file holds.
+final class AuditLogFile {
+    /// The outcome of one committed group.
+    struct Commit {
+        /// The seq of the group's first entry; the others follow in order.
+        let firstSeq: Int64
+        /// Checkpoints signed inside the same transaction.
+        let checkpoints: [Checkpoint]
+    }
+
+    private var database: Database?
+    private let signingKey: AuditSigningKey
+    private let origin: String
+    private let checkpointEvery: Int64
+    private let clock: WallClock
+
+    private(set) var headSeq: Int64 = 0
+    private var headHash = AuditChain.genesis
+    private(set) var checkpointSize: Int64 = 0
+    private var headIsStale = true
+
+    /// Opens (creating if needed) the database at `path` with FULL synchronous commits,
+    /// migrates it, installs the append-only authorizer and reads the head.
+    init(
+        path: String, signingKey: AuditSigningKey, origin: String, checkpointEvery: Int64,
+        clock: WallClock
+    ) throws(AuditError) {
+        self.signingKey = signingKey
+        self.origin = origin
+        self.checkpointEvery = max(1, checkpointEvery)
+        self.clock = clock
+        let database: Database
+        do {
+            database = try Database(path: path, synchronous: .full)
+        } catch {
+            throw AuditError.store(error, operation: "open audit database")
+        }
+        try AuditSchema.migrate(database)
+        do {
+            try database.setAuthorizer(denyingWritesTo: AuditSchema.appendOnlyTables)
+        } catch {
+            throw AuditError.store(error, operation: "install authorizer")
+        }
+        self.database = database
+        try reloadHeadIfStale()
+    }
+
+    /// Closes the connection (checkpointing SQLite's WAL into the main file).
+    func close() {
+        database = nil
+    }
+
+    var isOpen: Bool { database != nil }
+
+    /// Appends `entries` (their `seq` is replaced) in one transaction, with the checkpoints
+    /// that fall due inside it, and syncs once.
+    func commit(_ entries: [AuditEntry]) throws(AuditError) -> Commit {
+        let database = try openDatabase()
+        try reloadHeadIfStale()
+        var seq = headSeq
+        var hash = headHash
+        var lastCheckpoint = checkpointSize
+        var checkpoints: [Checkpoint] = []
+        do {
+            try database.transaction {
+                for var entry in entries {
+                    seq += 1
+                    entry.seq = seq
+                    let bytes = try AuditCanonicalEncoder.encode(entry)
+                    let next = AuditChain.hash(previous: hash, entry: bytes)
+                    try insert(entry, bytes: bytes, previous: hash, hash: next, into: database)
+                    hash = next
+                    if seq - lastCheckpoint >= checkpointEvery {
+                        checkpoints.append(try insertCheckpoint(size: seq, head: hash, database))
+                        lastCheckpoint = seq
+                    }
+                }
+            }
+        } catch {
+            headIsStale = true
+            throw AuditError.store(error, code: .writeFailed, operation: "append")
+        }
+        let first = headSeq + 1
+        (headSeq, headHash, checkpointSize) = (seq, hash, lastCheckpoint)
+        return Commit(firstSeq: first, checkpoints: checkpoints)
+    }
+
+    /// Signs and stores a checkpoint of the current head, unless the newest checkpoint
+    /// already covers it. Returns the new checkpoint, if any.
+    func checkpointHead() throws(AuditError) -> Checkpoint? {
+        let database = try openDatabase()
+        try reloadHeadIfStale()
+        guard headSeq > checkpointSize else {
+            return nil
+        }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try database.transaction {
+                try insertCheckpoint(size: headSeq, head: headHash, database)
+            }
+        } catch {
+            headIsStale = true
+            throw AuditError.store(error, code: .writeFailed, operation: "checkpoint")
+        }
+        checkpointSize = checkpoint.size
+        return checkpoint
+    }
+
+    /// A small durable write that changes nothing (it rewrites `user_version` with its own
+    /// value), to learn whether the file accepts writes again.
+    func probe() throws(AuditError) {
+        let database = try openDatabase()
+        do {
+            let version = try database.scalar("PRAGMA user_version") ?? 0
+            try database.transaction {
+                // PRAGMA takes no parameters; the value is the integer SQLite just returned.
+                try database.execute("PRAGMA user_version = \(version)")
+            }
+        } catch {
+            headIsStale = true
+            throw AuditError.store(error, code: .writeFailed, operation: "probe")
+        }
+        try reloadHeadIfStale()
+    }
+
+    /// Runs `body` with the connection; for tests that simulate storage failures.
+    func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        try body(try openDatabase())
+    }
+
+    private func openDatabase() throws(AuditError) -> Database {
+        guard let database else {
+            throw AuditError(.closed, operation: "append", message: "the audit log is closed")
+        }
+        return database
+    }
+
+    private func reloadHeadIfStale() throws(AuditError) {
+        guard headIsStale, let database else {
+            return
+        }
+        do {
+            let head = try database.query(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            ) { ($0.int64(at: 0), $0.blob(at: 1)) }.first
+            headSeq = head?.0 ?? 0
+            headHash = head?.1 ?? AuditChain.genesis
+            checkpointSize = try database.scalar("SELECT max(size) FROM audit_checkpoints") ?? 0
+        } catch {
+            throw AuditError.store(error, code: .writeFailed, operation: "read head")
+        }
+        guard headHash.count == AuditChain.genesis.count else {
+            throw AuditError(
+                .storage, operation: "read head", message: "the stored head hash is not 32 bytes")
+        }
+        headIsStale = false
+    }
+
+    private func insert(
+        _ entry: AuditEntry, bytes: [UInt8], previous: [UInt8], hash: [UInt8],
+        into database: Database
+    ) throws {
+        try database.run(
+            "INSERT INTO audit_log(seq, prev_hash, entry, hash) VALUES (?, ?, ?, ?)",
+            [.integer(entry.seq), .blob(previous), .blob(bytes), .blob(hash)])
+        try database.run(
+            """
+            INSERT INTO audit_index(seq, time, actor, patient, event, action, outcome, grant_id,
+                resource_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(entry.seq), .integer(entry.time), .text(entry.actor),
+                .optionalText(entry.patient.flatMap { $0.isEmpty ? nil : $0 }),
+                .text(entry.event), .text(entry.action), .text(entry.outcome),
+                .optionalText(entry.grant.flatMap { $0.isEmpty ? nil : $0 }),
+                .int(entry.resources.count),
+            ])
+    }
+
+    private func insertCheckpoint(size: Int64, head: [UInt8], _ database: Database) throws
+        -> Checkpoint
+    {
+        let checkpoint = try Checkpoint.sign(
+            origin: origin, size: size, headHash: head, signedAt: clock.unixMilliseconds(),
+            keyName: signingKey.keyName, key: signingKey.privateKey)
+        try database.run(
+            """
+            INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at)
+            VALUES (?, ?, ?, ?)
+            """,
+            [
+                .integer(size), .blob(head), .text(checkpoint.signedNote),
+                .integer(checkpoint.signedAt),
+            ])
+        return checkpoint
+    }
+}

@@ -1,0 +1,88 @@
+public import Store
+
+/// The audit database's tables, triggers and migrations.
+///
+/// `audit_log` and `audit_checkpoints` are the evidence: append-only, refused UPDATE and
+/// DELETE by triggers (which bind every connection that has not dropped them) and, on the
+/// writer's connection, by the authorizer. Insert triggers also keep the chain contiguous:
+/// a new row must take the next `seq` and link to the current head, and a checkpoint must
+/// name a size the log has, with that size's hash, and be newer than every other checkpoint.
+/// These guards make mistakes and casual edits fail; an attacker with the file can drop them,
+/// which is what ``AuditVerifier`` and signed checkpoints are for.
+///
+/// `audit_index` repeats a few fields of each entry for the compliance queries. It is written
+/// in the same transaction, but it is not evidence: verification reads only `audit_log` and
+/// `audit_checkpoints`.
+public enum AuditSchema {
+    /// The tables the writer's authorizer protects.
+    public static let appendOnlyTables: Set<String> = [
+        "audit_log", "audit_checkpoints", "audit_index",
+    ]
+
+    /// Schema scripts, oldest first (`PRAGMA user_version` counts them). Never edit a shipped one.
+    public static let migrator = Migrator(scripts: [version1])
+
+    /// Brings the schema of `database` up to date.
+    public static func migrate(_ database: Database) throws(AuditError) {
+        do {
+            try migrator.migrate(database)
+        } catch {
+            throw AuditError.store(error, operation: "migrate")
+        }
+    }
+
+    private static let version1 = """
+        CREATE TABLE audit_log(
+            seq INTEGER PRIMARY KEY,
+            prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+            entry BLOB NOT NULL,
+            hash BLOB NOT NULL CHECK (length(hash) = 32)
+        );
+        CREATE TABLE audit_checkpoints(
+            size INTEGER PRIMARY KEY,
+            head_hash BLOB NOT NULL CHECK (length(head_hash) = 32),
+            signed_note TEXT NOT NULL,
+            signed_at INTEGER NOT NULL
+        );
+        CREATE TABLE audit_index(
+            seq INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            patient TEXT,
+            event TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            grant_id TEXT,
+            resource_count INTEGER NOT NULL
+        );
+        CREATE INDEX audit_index_actor ON audit_index(actor, seq);
+        CREATE INDEX audit_index_patient ON audit_index(patient, seq);
+        CREATE INDEX audit_index_event ON audit_index(event, seq);
+        CREATE INDEX audit_index_grant ON audit_index(grant_id, seq);
+        CREATE INDEX audit_index_time ON audit_index(time);
+
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER audit_log_append_only BEFORE INSERT ON audit_log
+        WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM audit_log), 0) + 1
+            OR NEW.prev_hash IS NOT coalesce(
+                (SELECT hash FROM audit_log WHERE seq = NEW.seq - 1), zeroblob(32))
+        BEGIN SELECT RAISE(ABORT, 'audit_log rows must extend the chain'); END;
+
+        CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+        CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+        CREATE TRIGGER audit_checkpoints_append_only BEFORE INSERT ON audit_checkpoints
+        WHEN NEW.size <= coalesce((SELECT max(size) FROM audit_checkpoints), 0)
+            OR NEW.head_hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.size)
+        BEGIN SELECT RAISE(ABORT, 'audit_checkpoints rows must name a newer head'); END;
+
+        CREATE TRIGGER audit_index_no_update BEFORE UPDATE ON audit_index
+        BEGIN SELECT RAISE(ABORT, 'audit_index is append-only'); END;
+        CREATE TRIGGER audit_index_no_delete BEFORE DELETE ON audit_index
+        BEGIN SELECT RAISE(ABORT, 'audit_index is append-only'); END;
+        """
+}

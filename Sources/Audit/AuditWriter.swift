@@ -1,0 +1,334 @@
+import Dispatch
+import Store
+public import Support
+import Synchronization
+
+/// The single writer of the audit log: entries go in from any thread, and come out durable,
+/// chained and periodically checkpointed.
+///
+/// `append` puts the entry on a bounded queue and returns a ticket at once. A serial queue
+/// owns the database connection and commits in groups: it takes everything waiting (up to
+/// `maxGroupSize`), writes it in one transaction with one fsync, then completes the tickets
+/// of the whole group. While a group is being synced the next one accumulates, so throughput
+/// grows with concurrency instead of being one fsync per request.
+///
+/// Failure is closed: when the database refuses a group (disk full, read-only file, I/O
+/// error) every ticket of that group fails with `.writeFailed`, nothing of the group is
+/// kept, the chain head does not move, and `isHealthy` turns false (`onHealthChange` fires).
+/// The next group tries again, and while unhealthy a timer probes the file, so health comes
+/// back on its own when the disk is writable again.
+///
+/// Callbacks (`onHealthChange`, `onCheckpoint`) run in order on a private queue, never on the
+/// writer's; they may append, but must not wait on a ticket for long.
+public final class AuditWriter: Sendable {
+    /// Entries waiting for the writer, with their tickets.
+    private struct Pending: Sendable {
+        let entry: AuditEntry
+        let ticket: AuditTicket
+    }
+
+    private struct QueueState: Sendable {
+        var items: [Pending] = []
+        var drainScheduled = false
+        var closed = false
+    }
+
+    /// Makes the queue-confined log file storable in this Sendable class.
+    private final class Confined: @unchecked Sendable {
+        // Only touched on `AuditWriter.queue`, which is serial; `dispatchPrecondition` checks.
+        // The timer is created here and cancelled from any thread, which Dispatch allows.
+        let file: AuditLogFile
+        let timer: any DispatchSourceTimer
+        var lastCheckpointTime = MonotonicClock.nanoseconds()
+
+        init(_ file: AuditLogFile, timer: any DispatchSourceTimer) {
+            self.file = file
+            self.timer = timer
+        }
+    }
+
+    public let configuration: AuditWriterConfiguration
+    private let queue = DispatchQueue(label: "phigate.audit.writer", qos: .userInitiated)
+    private let callbackQueue = DispatchQueue(label: "phigate.audit.callbacks")
+    private let confined: Confined
+    private let state = Mutex(QueueState())
+    private let healthy = Atomic<Bool>(true)
+    private let counters = Mutex(AuditWriterStatistics())
+    private let onHealthChange: @Sendable (Bool) -> Void
+    private let onCheckpoint: @Sendable (Checkpoint) -> Void
+
+    /// Opens the log at `configuration.path` and starts the writer.
+    ///
+    /// Throws `.storage` when the database cannot be opened or migrated.
+    public init(
+        configuration: AuditWriterConfiguration, signingKey: AuditSigningKey,
+        clock: WallClock = WallClock(),
+        onHealthChange: @escaping @Sendable (Bool) -> Void = { _ in },
+        onCheckpoint: @escaping @Sendable (Checkpoint) -> Void = { _ in }
+    ) throws(AuditError) {
+        precondition(configuration.maxGroupSize >= 1, "a group holds at least one entry")
+        precondition(configuration.queueCapacity >= 1, "the queue holds at least one entry")
+        self.configuration = configuration
+        self.onHealthChange = onHealthChange
+        self.onCheckpoint = onCheckpoint
+        let file = try AuditLogFile(
+            path: configuration.path, signingKey: signingKey,
+            origin: configuration.origin ?? signingKey.keyName,
+            checkpointEvery: configuration.checkpointEvery, clock: clock)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        confined = Confined(file, timer: timer)
+        let tick = min(configuration.checkpointInterval, configuration.recoveryProbeInterval)
+        let interval = DispatchTimeInterval.nanoseconds(Self.nanoseconds(tick))
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
+        timer.setEventHandler { [weak self] in
+            self?.tick()
+        }
+        timer.resume()
+    }
+
+    deinit {
+        confined.timer.cancel()
+    }
+
+    /// True while the last write to the audit database succeeded. Readiness follows it.
+    public var isHealthy: Bool {
+        healthy.load(ordering: .acquiring)
+    }
+
+    /// A snapshot of the counters.
+    public var statistics: AuditWriterStatistics {
+        var snapshot = counters.withLock { $0 }
+        snapshot.queueDepth = state.withLock { $0.items.count }
+        return snapshot
+    }
+
+    /// The seq and size of the newest durable entry and checkpoint, read on the writer queue.
+    public var head: (seq: Int64, checkpointSize: Int64) {
+        queue.sync { (confined.file.headSeq, confined.file.checkpointSize) }
+    }
+
+    /// Queues `entry` (its `seq` is ignored and assigned by the writer) and returns at once.
+    ///
+    /// The ticket fails immediately with `.queueFull` when `queueCapacity` entries are already
+    /// waiting, `.closed` after `close()`, and `.invalidEntry` when an integer field cannot be
+    /// encoded exactly.
+    public func append(_ entry: AuditEntry) -> AuditTicket {
+        do {
+            try AuditCanonicalEncoder.validate(entry)
+        } catch {
+            return reject(error)
+        }
+        let ticket = AuditTicket()
+        let capacity = configuration.queueCapacity
+        let admission = state.withLock { state -> Result<Bool, AuditError> in
+            guard !state.closed else {
+                return .failure(
+                    AuditError(.closed, operation: "append", message: "the audit writer is closed"))
+            }
+            guard state.items.count < capacity else {
+                return .failure(
+                    AuditError(.queueFull, operation: "append", message: "the audit queue is full"))
+            }
+            state.items.append(Pending(entry: entry, ticket: ticket))
+            defer { state.drainScheduled = true }
+            return .success(!state.drainScheduled)
+        }
+        switch admission {
+        case .failure(let error):
+            return reject(error)
+        case .success(let mustSchedule):
+            if mustSchedule {
+                queue.async { self.drainOneGroup() }
+            }
+            return ticket
+        }
+    }
+
+    /// Appends `entry` and waits until it is durable: the form the request path uses before
+    /// sending PHI. Returns the entry's seq or the reason it is not durable.
+    public func appendAndWait(_ entry: AuditEntry, timeout: Duration) -> Result<Int64, AuditError> {
+        append(entry).wait(timeout: timeout)
+    }
+
+    /// Stops accepting entries, commits everything queued, signs a final checkpoint when the
+    /// head moved since the last one, and closes the database.
+    ///
+    /// Returns after the last callbacks have run. Throws the error of the final checkpoint,
+    /// if it could not be written. Calling it again does nothing. Must not be called from a
+    /// writer callback.
+    public func close() throws(AuditError) {
+        dispatchPrecondition(condition: .notOnQueue(callbackQueue))
+        let first = state.withLock { state -> Bool in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard first else {
+            return
+        }
+        let outcome: Result<Void, AuditError> = queue.sync {
+            while commitNextGroup() {}
+            confined.timer.cancel()
+            defer { confined.file.close() }
+            do throws(AuditError) {
+                try checkpointNow()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        callbackQueue.sync {}
+        try outcome.get()
+    }
+
+    // MARK: - Writer queue
+
+    private func reject(_ error: AuditError) -> AuditTicket {
+        counters.withLock { $0.rejectedEntries += 1 }
+        return AuditTicket(failed: error)
+    }
+
+    private func drainOneGroup() {
+        if commitNextGroup() {
+            let more = state.withLock { state -> Bool in
+                if state.items.isEmpty {
+                    state.drainScheduled = false
+                    return false
+                }
+                return true
+            }
+            if more {
+                queue.async { self.drainOneGroup() }
+            }
+        }
+    }
+
+    /// Takes up to `maxGroupSize` waiting entries and commits them. False when none waited.
+    private func commitNextGroup() -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let limit = configuration.maxGroupSize
+        let group = state.withLock { state -> [Pending] in
+            guard !state.items.isEmpty else {
+                state.drainScheduled = false
+                return []
+            }
+            if state.items.count <= limit {
+                defer { state.items.removeAll(keepingCapacity: true) }
+                return state.items
+            }
+            defer { state.items.removeFirst(limit) }
+            return Array(state.items.prefix(limit))
+        }
+        guard !group.isEmpty else {
+            return false
+        }
+        commit(group)
+        return true
+    }
+
+    private func commit(_ group: [Pending]) {
+        do {
+            let result = try confined.file.commit(group.map(\.entry))
+            // Counters and health first, so that a caller woken by its ticket sees them.
+            counters.withLock { counters in
+                counters.entriesAppended += Int64(group.count)
+                counters.groupsCommitted += 1
+                counters.largestGroup = max(counters.largestGroup, group.count)
+                counters.checkpointsSigned += Int64(result.checkpoints.count)
+            }
+            setHealthy(true)
+            for (offset, pending) in group.enumerated() {
+                pending.ticket.complete(.success(result.firstSeq + Int64(offset)))
+            }
+            if !result.checkpoints.isEmpty {
+                confined.lastCheckpointTime = MonotonicClock.nanoseconds()
+            }
+            for checkpoint in result.checkpoints {
+                publish(checkpoint)
+            }
+        } catch {
+            counters.withLock { counters in
+                counters.failedGroups += 1
+                counters.failedEntries += Int64(group.count)
+            }
+            setHealthy(false)
+            for pending in group {
+                pending.ticket.complete(.failure(error))
+            }
+        }
+    }
+
+    /// The timer: probe while unhealthy, and sign a checkpoint when one is due by time.
+    private func tick() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard confined.file.isOpen else {
+            return
+        }
+        if !isHealthy {
+            do {
+                try confined.file.probe()
+                setHealthy(true)
+            } catch {
+                return
+            }
+        }
+        let elapsed = MonotonicClock.nanoseconds() &- confined.lastCheckpointTime
+        if elapsed >= UInt64(Self.nanoseconds(configuration.checkpointInterval)) {
+            // A failure already turned health false; the next tick probes and tries again.
+            try? checkpointNow()
+        }
+    }
+
+    /// Signs a checkpoint of the head if it moved; failures turn health false and are thrown.
+    private func checkpointNow() throws(AuditError) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        do {
+            guard let checkpoint = try confined.file.checkpointHead() else {
+                return
+            }
+            confined.lastCheckpointTime = MonotonicClock.nanoseconds()
+            counters.withLock { $0.checkpointsSigned += 1 }
+            setHealthy(true)
+            publish(checkpoint)
+        } catch {
+            setHealthy(false)
+            throw error
+        }
+    }
+
+    private func setHealthy(_ value: Bool) {
+        let previous = healthy.exchange(value, ordering: .acquiringAndReleasing)
+        guard previous != value else {
+            return
+        }
+        let callback = onHealthChange
+        callbackQueue.async { callback(value) }
+    }
+
+    private func publish(_ checkpoint: Checkpoint) {
+        let callback = onCheckpoint
+        callbackQueue.async { callback(checkpoint) }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let whole = min(max(seconds, 0), Int64(Int.max / 1_000_000_000) - 1)
+        return max(1, Int(whole) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    }
+}
+
+extension AuditWriter {
+    /// Runs `body` with the writer's connection on the writer queue. Tests use it to make the
+    /// database refuse writes (a page limit) without touching the file system.
+    func withDatabaseForTesting<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.sync { try confined.file.withDatabase(body) }
+    }
+
+    /// Holds the writer queue so that appends pile up (for queue-full tests).
+    func suspendForTesting() {
+        queue.suspend()
+    }
+
+    func resumeForTesting() {
+        queue.resume()
+    }
+}
