@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "Support"]),
         .target(name: "Policy"),
         .target(name: "Auth", dependencies: ["Store", "Crypto", "Policy", "Support"]),
-        .target(name: "Audit", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "Audit", dependencies: ["Store", "Crypto", "Support", "POSIX"]),
         .target(name: "Webhooks", dependencies: ["Store", "Crypto", "Support"]),
         .target(name: "BreakGlass", dependencies: ["Store", "Crypto", "Auth", "Policy", "Support"]),
         .target(

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 public import Crypto
 
 /// The Ed25519 key that signs audit checkpoints, kept in the data directory.
@@ -92,20 +87,15 @@ public struct AuditSigningKey: Sendable {
         } catch {
             throw AuditError(.crypto, operation: "create key", message: error.description)
         }
-        let temporary = path + ".tmp-" + Hex.encode(SecureRandom.bytes(8))
-        try KeyFile.createExclusive(path: temporary, contents: Array(pem.utf8), mode: 0o600)
-        defer { unlink(temporary) }
-        if link(temporary, path) != 0 {
-            guard errno == EEXIST else {
-                throw KeyFile.failure("publish the key file", errno: errno)
-            }
+        let published = try KeyFile.publishNew(
+            path: path, contents: Array(pem.utf8), mode: 0o600, suffix: Hex.encode(SecureRandom.bytes(8)))
+        if !published {
             // Another process created the key first: use its key, not ours.
             guard let existing = try KeyFile.readPrivate(path: path) else {
                 throw AuditError(.keyFile, operation: "load key", message: "the key file vanished")
             }
             return try parse(existing)
         }
-        KeyFile.syncDirectory(directory)
         return key
     }
 }
