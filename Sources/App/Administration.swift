@@ -11,7 +11,7 @@ public final class Administration {
 
     public init(configuration: Configuration) throws {
         try Gateway.prepareDataDirectory(configuration.dataDirectory)
-        session = try RecordsSession(path: configuration.recordsDatabasePath, authPolicy: configuration.authPolicy)
+        session = try RecordsSession(path: configuration.recordsDatabasePath, services: Gateway.services(configuration))
     }
 
     /// What one file's import did.

@@ -6,6 +6,7 @@ import Support
 struct AuthRoutes {
     let pool: RecordsPool
     let policy: AuthPolicy
+    let trail: AuditTrail
     let logger: Logger
 
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
@@ -41,8 +42,19 @@ struct AuthRoutes {
             result = try pool.with { try $0.authenticator.login(username: username, password: password) }
         } catch let error as AuthError where error.loginFailure != nil {
             let failure = error.loginFailure!
+            let actor = failure.username ?? "invalid-username"
+            var entry = trail.entry(
+                request, caller: nil, event: "auth.login", action: "auth.login", outcome: .denied,
+                status: failure.reason == .locked ? 429 : 401, details: ["reason": failure.reason.description])
+            entry.actor = actor
+            try trail.record(entry)
             if failure.lockoutStarted {
-                logger.warning("auth.lockout", ["user": .string(failure.username ?? "invalid")])
+                logger.warning("auth.lockout", ["user": .string(actor)])
+                var lockout = trail.entry(
+                    request, caller: nil, event: "auth.lockout", action: "auth.login", outcome: .denied, status: 429,
+                    details: ["locked_until": String(failure.lockedUntil ?? 0)])
+                lockout.actor = actor
+                try trail.record(lockout)
             }
             if failure.reason == .locked {
                 throw HTTPProblem(
@@ -52,6 +64,10 @@ struct AuthRoutes {
             throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
         }
         let account = result.account
+        var entry = trail.entry(request, caller: nil, event: "auth.login", action: "auth.login", outcome: .allowed, status: 200)
+        entry.actor = account.username
+        entry.roles = [account.role.rawValue]
+        try trail.record(entry)
         var body = "{\"access_token\":" + JSONText.quoted(result.token) + ",\"token_type\":\"Bearer\""
         body += ",\"expires_in\":" + String(policy.idleTimeoutSeconds)
         body += ",\"user\":" + Self.userJSON(account) + "}"
@@ -65,6 +81,8 @@ struct AuthRoutes {
             throw AuthenticationMiddleware.unauthorized("This endpoint needs a bearer token.")
         }
         try pool.with { try $0.authenticator.logout(token: token) }
+        try trail.record(
+            trail.entry(request, caller: try request.caller, event: "auth.logout", action: "auth.logout", outcome: .allowed, status: 204))
         return Response(status: 204)
     }
 

@@ -34,8 +34,22 @@ struct Caller: Sendable {
 /// with 401. Runs on a worker (it reads the session store).
 struct AuthenticationMiddleware: Middleware {
     let pool: RecordsPool
+    let trail: AuditTrail
 
+    /// Refused requests are audited too: an unauthenticated attempt is an access decision.
     func respond(to request: Request, next: (Request) throws -> Response) throws -> Response {
+        do {
+            return try authenticate(request, next: next)
+        } catch let error as HTTPProblem where error.status == 401 {
+            try trail.record(
+                trail.entry(
+                    request, caller: nil, event: "auth.rejected", action: request.route, outcome: .denied,
+                    status: 401))
+            throw error
+        }
+    }
+
+    private func authenticate(_ request: Request, next: (Request) throws -> Response) throws -> Response {
         guard let token = Self.bearerToken(request.headers["Authorization"]) else {
             throw Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first.")
         }
@@ -59,6 +73,7 @@ struct AuthenticationMiddleware: Middleware {
         request.context[Caller.self] = caller
         return try next(request)
     }
+
 
     /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750
     /// token68 characters), or nil.

@@ -1,4 +1,5 @@
 import Auth
+import BreakGlass
 import Foundation
 import HTTP
 import POSIX
@@ -15,6 +16,21 @@ public struct Configuration: Sendable {
     public var server: ServerConfiguration
     public var storeConnections: Int
     public var authPolicy: AuthPolicy
+
+    public var audit: AuditSettings
+    public var breakGlassPolicy: BreakGlassPolicy
+
+    public struct AuditSettings: Sendable {
+        public var keyName: String
+        public var checkpointEvery: Int64
+        public var checkpointIntervalSeconds: Int64
+        public var commitTimeoutMilliseconds: Int64
+        public var maxGroupSize: Int
+        public var queueCapacity: Int
+    }
+
+    /// The audit log, a database of its own.
+    public var auditDatabasePath: String { dataDirectory + "/audit.sqlite" }
 
     /// The records and identities database inside the data directory.
     public var recordsDatabasePath: String { dataDirectory + "/phigate.sqlite" }
@@ -61,6 +77,28 @@ public struct Configuration: Sendable {
             help: "The window in which failed logins count towards a lockout."),
         .init("auth.lockout_seconds", .integer(1...86_400), default: .int(900),
             help: "How long a locked username stays locked."),
+        .init("break_glass.default_minutes", .integer(1...1440), default: .int(60),
+            help: "How long a break-glass grant lasts when the request names no duration."),
+        .init("break_glass.maximum_minutes", .integer(1...1440), default: .int(240),
+            help: "The longest break-glass grant a request may ask for."),
+        .init("break_glass.max_active_per_user", .integer(1...50), default: .int(3),
+            help: "Break-glass grants one user may hold at once."),
+        .init("break_glass.review_deadline_hours", .integer(1...8760), default: .int(72),
+            help: "Hours after activation before an unreviewed grant raises review.overdue."),
+        .init("break_glass.justification_minimum", .integer(1...2000), default: .int(20),
+            help: "Fewest characters a break-glass justification may have."),
+        .init("audit.key_name", .keyName, default: .string("phigate.local/audit"),
+            help: "Name of the audit signing key and origin line of its checkpoints."),
+        .init("audit.checkpoint_every", .integer(1...1_000_000), default: .int(1000),
+            help: "Sign a checkpoint every this many entries."),
+        .init("audit.checkpoint_interval_seconds", .integer(1...86_400), default: .int(60),
+            help: "Sign a checkpoint at least this often while entries arrive."),
+        .init("audit.commit_timeout_ms", .integer(10...60_000), default: .int(5000),
+            help: "How long a request waits for its audit entry to be durable before failing with 503."),
+        .init("audit.max_group_size", .integer(1...65_536), default: .int(1024),
+            help: "Most entries per audit commit (one fsync); 1 commits each entry alone."),
+        .init("audit.queue_capacity", .integer(1...1_000_000), default: .int(16_384),
+            help: "Entries waiting for the audit writer; beyond it requests fail with 503."),
     ]
 
     /// Builds the typed configuration from validated values keyed by dotted name.
@@ -93,6 +131,21 @@ public struct Configuration: Sendable {
                 key: "sessions.idle_timeout_seconds", message: "must not exceed sessions.absolute_timeout_seconds")
         }
         authPolicy = auth
+        var breakGlass = BreakGlassPolicy()
+        breakGlass.defaultMinutes = int("break_glass.default_minutes")
+        breakGlass.maximumMinutes = int("break_glass.maximum_minutes")
+        breakGlass.maxActivePerUser = int("break_glass.max_active_per_user")
+        breakGlass.reviewDeadlineHours = int("break_glass.review_deadline_hours")
+        breakGlass.justificationMinimum = int("break_glass.justification_minimum")
+        guard breakGlass.defaultMinutes <= breakGlass.maximumMinutes else {
+            throw ConfigurationError(key: "break_glass.default_minutes", message: "must not exceed break_glass.maximum_minutes")
+        }
+        breakGlassPolicy = breakGlass
+        audit = AuditSettings(
+            keyName: values["audit.key_name"]!.stringValue!, checkpointEvery: Int64(int("audit.checkpoint_every")),
+            checkpointIntervalSeconds: Int64(int("audit.checkpoint_interval_seconds")),
+            commitTimeoutMilliseconds: Int64(int("audit.commit_timeout_ms")),
+            maxGroupSize: int("audit.max_group_size"), queueCapacity: int("audit.queue_capacity"))
     }
 }
 
@@ -103,6 +156,8 @@ public struct ConfigurationKey: Sendable {
         case bool
         case address
         case path
+        /// A signed-note key name: printable ASCII without spaces or '+'.
+        case keyName
         case choice([String])
     }
 

@@ -74,7 +74,7 @@ public enum ConfigurationLoader {
             default:
                 throw ConfigurationError(key: key.name, message: "must be true or false (from \(key.environmentName))")
             }
-        case .address, .path, .choice:
+        case .address, .path, .choice, .keyName:
             return .string(text)
         }
     }
@@ -108,6 +108,12 @@ public enum ConfigurationLoader {
         case .path:
             guard case .string(let text) = value, !text.isEmpty, !text.contains("\0") else {
                 throw ConfigurationError(key: key.name, message: "must be a non-empty path")
+            }
+        case .keyName:
+            guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 128,
+                text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2B })
+            else {
+                throw ConfigurationError(key: key.name, message: "must be printable ASCII without spaces or '+'")
             }
         case .choice(let options):
             guard case .string(let text) = value, options.contains(text) else {

@@ -1,4 +1,5 @@
 import Auth
+import BreakGlass
 import Policy
 import Server
 import Store
@@ -13,6 +14,22 @@ struct FHIRAccess {
     let session: RecordsSession
     let caller: Caller
     let now: Int64
+    /// The break-glass grant the request named with X-Break-Glass, if it exists.
+    let grant: GrantEvidence?
+
+    init(session: RecordsSession, caller: Caller, request: Request, now: Int64) throws {
+        self.session = session
+        self.caller = caller
+        self.now = now
+        if let named = request.headers["X-Break-Glass"] {
+            guard GrantStore.isWellFormedID(named) else {
+                throw FHIRError.invalid("X-Break-Glass must carry the id of a break-glass grant (bg_…).")
+            }
+            grant = try session.grants.evidence(named)
+        } else {
+            grant = nil
+        }
+    }
 
     /// A clinician's care relationship: their Practitioner took part in an Encounter of the
     /// patient, or an explicit assignment exists. Other roles have none.
@@ -41,7 +58,8 @@ struct FHIRAccess {
         if let patientID, !patientID.isEmpty {
             relationship = try hasCareRelationship(caller.effectiveAccount, patientID: patientID)
         }
-        return AccessPolicy.decide(caller.accessRequest(action, patientID: patientID, relationship: relationship, now: now))
+        return AccessPolicy.decide(
+            caller.accessRequest(action, patientID: patientID, relationship: relationship, grant: grant, now: now))
     }
 
     /// Decides for every compartment a resource belongs to; all must allow.

@@ -12,6 +12,7 @@ struct FHIRRoutes {
 
     let pool: RecordsPool
     let clock: WallClock
+    let trail: AuditTrail
 
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
         let renderer = OperationOutcomeRenderer()
@@ -53,9 +54,17 @@ struct FHIRRoutes {
         let type = try Self.checkedType(request.pathParameters["type"]!)
         let id = request.pathParameters["id"]!
         guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
-        let caller = try request.caller
-        return try pool.with { session in try session.database.readTransaction {
-            let access = FHIRAccess(session: session, caller: caller, now: clock.unixSeconds())
+        let action = Action.readResource(type: type)
+        return try audited(request, event: "fhir.read", action: action) { caller, record in
+            try read(type: type, id: id, request: request, caller: caller, record: &record)
+        }
+    }
+
+    private func read(type: String, id: String, request: Request, caller: Caller, record: inout AccessRecord)
+        throws -> Response
+    {
+        try pool.with { session in try session.database.readTransaction {
+            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
             let action = Action.readResource(type: type)
             let stored = try session.records.storedResource(type: type, id: id)
             let patients: [String]
@@ -69,8 +78,11 @@ struct FHIRRoutes {
                 patients = ResourceClass.isPatientData(type) ? [Self.unknownPatient] : []
             }
             let decision = try access.decide(action, patients: patients)
+            record.decision = decision
+            record.patient = patients.first.flatMap { $0 == Self.unknownPatient ? nil : $0 }
             guard decision.allowed else { throw FHIRAccess.refusal(decision) }
             guard let stored else { throw FHIRError.notFound(type, id) }
+            record.resources = ["\(type)/\(id)"]
             var response = Response.json(200, stored.servedJSON(), contentType: Self.contentType)
             response.headers.add(name: "ETag", value: "W/\"\(stored.version)\"")
             return response
@@ -86,14 +98,14 @@ struct FHIRRoutes {
     func search(_ request: Request) throws -> Response {
         let type = try Self.checkedType(request.pathParameters["type"]!)
         guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
-        let caller = try request.caller
         var query = try SearchQuery(items, type: type)
-        return try pool.with { session in
-            let access = FHIRAccess(session: session, caller: caller, now: clock.unixSeconds())
-            let action = Action.searchResources(type: type)
+        let action = Action.searchResources(type: type)
+        return try audited(request, event: "fhir.search", action: action) { caller, record in try pool.with { session in
+            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
             let result: SearchResult
             if type == "Patient" {
                 let decision = try access.decide(action, patientID: nil)
+                record.decision = decision
                 guard decision.allowed else { throw FHIRAccess.refusal(decision) }
                 if decision.rule == PolicyRule.clinicianPatientSearchFiltered.rawValue {
                     query.patientParameters.restrictToIDs = try access.visiblePatients(caller.effectiveAccount)
@@ -101,15 +113,19 @@ struct FHIRRoutes {
                 result = try session.records.searchPatients(query.patientParameters)
             } else {
                 let decision = try access.decide(action, patientID: query.patient)
+                record.decision = decision
+                record.patient = query.patient
                 guard decision.allowed else { throw FHIRAccess.refusal(decision) }
                 result = try session.records.search(
                     type: type, patient: query.patient, count: query.count, offset: query.offset)
             }
+            record.resources = result.resources.map { "\($0.type)/\($0.id)" }
+            if type == "Patient" && result.resources.count == 1 { record.patient = result.resources[0].id }
             let bundle = SearchBundle(
                 baseURL: Self.baseURL(request), type: type, query: query, total: result.total,
                 resources: result.resources)
             return Response.json(200, bundle.json(), contentType: Self.contentType)
-        }
+        } }
     }
 
     // MARK: - $everything
@@ -117,31 +133,40 @@ struct FHIRRoutes {
     func everything(_ request: Request) throws -> Response {
         let id = request.pathParameters["id"]!
         guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
-        let caller = try request.caller
-        return try pool.with { session in
-            let access = FHIRAccess(session: session, caller: caller, now: clock.unixSeconds())
+        return try audited(request, event: "fhir.everything", action: .patientEverything) { caller, record in
+            try pool.with { session in
+            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
             let decision = try access.decide(.patientEverything, patientID: id)
+            record.decision = decision
+            record.patient = id
             guard decision.allowed else { throw FHIRAccess.refusal(decision) }
             let resources = try session.records.everything(patient: id)
             guard !resources.isEmpty else { throw FHIRError.notFound("Patient", id) }
+            record.resources = resources.map { "\($0.type)/\($0.id)" }
             let bundle = SearchBundle(
                 baseURL: Self.baseURL(request), type: "Patient", query: nil, total: resources.count,
                 resources: resources, selfLink: Self.baseURL(request) + "/Patient/\(id)/$everything")
             return Response.json(200, bundle.json(), contentType: Self.contentType)
-        }
+        } }
     }
 
     // MARK: - Transaction
 
     func transaction(_ request: Request) throws -> Response {
-        let caller = try request.caller
+        try audited(request, event: "fhir.transaction", action: .importBundle) { caller, record in
+            try transaction(request, caller: caller, record: &record)
+        }
+    }
+
+    private func transaction(_ request: Request, caller: Caller, record: inout AccessRecord) throws -> Response {
         let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
         guard mediaType == "application/fhir+json" || mediaType == "application/json" else {
             throw FHIRError(status: 415, issueCode: "not-supported", detail: "Send the Bundle as application/fhir+json.")
         }
         return try pool.with { session in
-            let access = FHIRAccess(session: session, caller: caller, now: clock.unixSeconds())
+            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
             let decision = try access.decide(.importBundle, patientID: nil)
+            record.decision = decision
             guard decision.allowed else { throw FHIRAccess.refusal(decision) }
             let report: ImportReport
             do {
@@ -149,7 +174,52 @@ struct FHIRRoutes {
             } catch let error as StoreError where error.code == .malformedBundle {
                 throw FHIRError.invalid(error.message)
             }
+            record.resources = report.resources.map { "\($0.type)/\($0.id)" }
             return Response.json(200, TransactionResponse.json(report), contentType: Self.contentType)
         }
+    }
+}
+
+/// What a FHIR handler decided and disclosed, for its audit entry.
+struct AccessRecord {
+    var decision: Decision?
+    var patient: String?
+    var resources: [String] = []
+}
+
+extension FHIRRoutes {
+    /// Runs a handler and writes its audit entry before the response can leave: allowed with
+    /// the exact resources returned, denied with the rule, or an error with its status. If the
+    /// entry cannot be made durable the request fails with 503 and nothing is disclosed.
+    func audited(
+        _ request: Request, event: String, action: Action,
+        _ body: (Caller, inout AccessRecord) throws -> Response
+    ) throws -> Response {
+        let caller = try request.caller
+        var record = AccessRecord()
+        let response: Response
+        do {
+            response = try body(caller, &record)
+        } catch let error as any HTTPResponseError {
+            let outcome: AuditTrail.Outcome =
+                record.decision.map { $0.allowed ? .allowed : .denied } ?? (error.status == 403 ? .denied : .error)
+            try trail.record(
+                trail.entry(
+                    request, caller: caller, event: event, action: action.name, outcome: outcome,
+                    status: error.status, decision: record.decision, patient: record.patient))
+            throw error
+        } catch {
+            try trail.record(
+                trail.entry(
+                    request, caller: caller, event: event, action: action.name, outcome: .error, status: 500,
+                    decision: record.decision, patient: record.patient))
+            throw error
+        }
+        try trail.record(
+            trail.entry(
+                request, caller: caller, event: event, action: action.name, outcome: .allowed,
+                status: response.status, decision: record.decision, patient: record.patient,
+                resources: record.resources))
+        return response
     }
 }

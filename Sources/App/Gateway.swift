@@ -1,3 +1,4 @@
+import Audit
 import Dispatch
 import Foundation
 import POSIX
@@ -13,16 +14,17 @@ public final class Gateway: Sendable {
     public let logger: Logger
     public let readiness = Readiness()
     private let server: HTTPServer
+    private let trail: AuditTrail
 
-    /// Prepares the data directory and binds the listener; nothing is served until `run`.
+    /// Opens the stores and the audit log, creates demo data when asked, and binds the
+    /// listener; nothing is served until `run`.
     public init(configuration: Configuration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         try Self.prepareDataDirectory(configuration.dataDirectory)
-
+        let services = try Self.services(configuration)
         let pool = try RecordsPool(
-            path: configuration.recordsDatabasePath, size: configuration.storeConnections,
-            authPolicy: configuration.authPolicy)
+            path: configuration.recordsDatabasePath, size: configuration.storeConnections, services: services)
         if configuration.demo {
             try pool.with { session in
                 if let summary = try DemoSetup.populateIfEmpty(session) {
@@ -32,23 +34,28 @@ public final class Gateway: Sendable {
             }
         }
 
-        let metrics = ServerMetrics()
         let readiness = self.readiness
+        trail = try AuditTrail(configuration: configuration, readiness: readiness, logger: logger) { checkpoint in
+            logger.debug("audit.checkpoint", ["audit.size": .int(Int(checkpoint.size))])
+        }
+        let metrics = ServerMetrics()
         let clock = WallClock()
-        let authentication = AuthenticationMiddleware(pool: pool)
+        let authentication = AuthenticationMiddleware(pool: pool, trail: trail)
         var routes: [Route] = []
         routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() }
-        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, logger: logger)
+        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, trail: trail, logger: logger)
             .routes(authentication: authentication)
-        routes += FHIRRoutes(pool: pool, clock: clock).routes(authentication: authentication)
+        routes += FHIRRoutes(pool: pool, clock: clock, trail: trail).routes(authentication: authentication)
+        routes += AuditRoutes(trail: trail, logger: logger).routes(authentication: authentication)
         let router = Router(routes: routes)
         server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
+        try trail.recordStart(version: GatewayVersion.current)
     }
 
     /// The address actually bound, with port 0 resolved.
     public var address: SocketAddress { server.boundAddress }
 
-    /// Serves until SIGTERM or SIGINT, then drains and returns.
+    /// Serves until SIGTERM or SIGINT, then drains, closes the audit log and returns.
     ///
     /// The command line blocks both signals before anything starts a thread
     /// (`ProcessSignals.block`), so one that arrives at any moment waits for the watcher here.
@@ -60,7 +67,19 @@ public final class Gateway: Sendable {
         }
         server.start()
         server.wait()
+        do {
+            try trail.recordStop()
+        } catch {
+            logger.error("audit.close_failed", ["error": .string("\(error)")])
+        }
         logger.info("server.stopped")
+    }
+
+    /// The settings every records session shares, with the secret-sealing key loaded.
+    static func services(_ configuration: Configuration) throws -> ServiceSettings {
+        ServiceSettings(
+            authPolicy: configuration.authPolicy, breakGlassPolicy: configuration.breakGlassPolicy,
+            secretKey: try SecretKey.loadOrCreate(directory: configuration.dataDirectory))
     }
 
     /// Creates the data directory owner-only, or checks an existing one is not open to others.

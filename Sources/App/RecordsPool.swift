@@ -1,4 +1,5 @@
 import Auth
+import BreakGlass
 import Dispatch
 import Foundation
 import Store
@@ -13,13 +14,27 @@ final class RecordsSession: @unchecked Sendable {
     let records: RecordStore
     let identities: IdentityStore
     let authenticator: Authenticator
+    let grants: GrantStore
+    let reviews: ReviewStore
+    let secondFactor: SecondFactor
 
-    init(path: String, authPolicy: AuthPolicy) throws {
+    init(path: String, services: ServiceSettings) throws {
         database = try Database(path: path)
         records = try RecordStore(database: database)
-        identities = try IdentityStore(database: database, policy: authPolicy)
-        authenticator = try Authenticator(store: identities, policy: authPolicy)
+        identities = try IdentityStore(database: database, policy: services.authPolicy)
+        authenticator = try Authenticator(store: identities, policy: services.authPolicy)
+        grants = try GrantStore(database: database, policy: services.breakGlassPolicy)
+        reviews = try ReviewStore(database: database)
+        secondFactor = try SecondFactor(identities: identities, encryptionKey: services.secretKey)
     }
+}
+
+/// What every records session is configured with.
+struct ServiceSettings: Sendable {
+    var authPolicy: AuthPolicy
+    var breakGlassPolicy: BreakGlassPolicy
+    /// Seals TOTP secrets at rest (AES-256-GCM); from the data directory's secrets key file.
+    var secretKey: [UInt8]
 }
 
 /// A fixed set of record sessions shared by the worker threads.
@@ -31,11 +46,11 @@ final class RecordsPool: Sendable {
     private let available: DispatchSemaphore
 
     /// Opens `size` connections to the database at `path`, creating or migrating its schema.
-    init(path: String, size: Int, authPolicy: AuthPolicy) throws {
+    init(path: String, size: Int, services: ServiceSettings) throws {
         precondition(size > 0, "a pool needs at least one session")
         // The first session migrates the schema before the others open.
         var sessions: [RecordsSession] = []
-        for _ in 0..<size { sessions.append(try RecordsSession(path: path, authPolicy: authPolicy)) }
+        for _ in 0..<size { sessions.append(try RecordsSession(path: path, services: services)) }
         idle = Mutex(sessions)
         available = DispatchSemaphore(value: size)
     }

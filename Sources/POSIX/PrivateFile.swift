@@ -14,6 +14,11 @@ public enum PrivateFile {
         public var message: String
 
         public var description: String { message }
+
+        public init(insecure: Bool, message: String) {
+            self.insecure = insecure
+            self.message = message
+        }
     }
 
     /// The contents of the private file at `path`, or nil when there is none.

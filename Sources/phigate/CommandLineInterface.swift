@@ -17,6 +17,8 @@ enum CommandLineInterface {
           phigate user add NAME --role ROLE [--practitioner ID] [--password-stdin]
           phigate user list | disable NAME  manage accounts
           phigate care assign NAME PATIENT  record an explicit care relationship
+          phigate audit verify [--db FILE] [--public-key FILE] [--anchor FILE]
+          phigate audit export --format ndjson|fhir|cef [filters]
           phigate --version                 print the version
           phigate --help                    print this help
           phigate <command> --help          help for one command
@@ -53,6 +55,8 @@ enum CommandLineInterface {
             return RecordCommands.runUser(Array(arguments.dropFirst()), environment: environment)
         case "care":
             return RecordCommands.runCare(Array(arguments.dropFirst()), environment: environment)
+        case "audit":
+            return AuditCommands.run(Array(arguments.dropFirst()), environment: environment)
         default:
             writeError("phigate: unknown command '\(command.prefix(40))'\n\n" + usage)
             return 64

@@ -1,0 +1,293 @@
+import Audit
+import Crypto
+import Policy
+import Server
+import Store
+import Support
+
+/// The compliance surface over the audit log: query, verify, checkpoints, accounting of
+/// disclosures and streamed exports. Every use is itself an audit entry.
+struct AuditRoutes {
+    let trail: AuditTrail
+    let logger: Logger
+
+    static let exportPageSize = 500
+
+    func routes(authentication: AuthenticationMiddleware) -> [Route] {
+        let guarded = [authentication] as [any Middleware]
+        return [
+            Route("GET", "/audit/public-key") { _ in publicKey() },
+            Route("GET", "/audit/events", middleware: guarded) { request in
+                try guardedCall(request, .queryAudit, event: "audit.query") { try events(request) }
+            },
+            Route("GET", "/audit/events/{seq}", middleware: guarded) { request in
+                try guardedCall(request, .queryAudit, event: "audit.query") { try event(request) }
+            },
+            Route("GET", "/audit/verify", middleware: guarded) { request in
+                try guardedCall(request, .verifyAudit, event: "audit.verify") { try verify() }
+            },
+            Route("GET", "/audit/checkpoints", middleware: guarded) { request in
+                try guardedCall(request, .queryAudit, event: "audit.checkpoints") { try checkpoints() }
+            },
+            Route("GET", "/audit/disclosures", middleware: guarded) { request in
+                try guardedCall(request, .readDisclosures, event: "audit.disclosures") { try disclosures(request) }
+            },
+            Route("GET", "/audit/export", middleware: guarded) { request in
+                try guardedCall(request, .exportAudit, event: "audit.export") { try export(request) }
+            },
+        ]
+    }
+
+    /// Decides, audits the decision, then runs `body` only when allowed.
+    private func guardedCall(
+        _ request: Request, _ action: Action, event: String, _ body: () throws -> Response
+    ) throws -> Response {
+        let caller = try request.caller
+        let decision = AccessPolicy.decide(caller.accessRequest(action, now: trail.now / 1000))
+        let query = String((request.head.query ?? "").prefix(512))
+        guard decision.allowed else {
+            try trail.record(
+                trail.entry(
+                    request, caller: caller, event: event, action: action.name, outcome: .denied,
+                    status: decision.status, decision: decision, details: query.isEmpty ? [:] : ["query": query]))
+            throw HTTPProblem(status: decision.status, detail: "The audit log is for compliance accounts.")
+        }
+        try trail.record(
+            trail.entry(
+                request, caller: caller, event: event, action: action.name, outcome: .allowed, status: 200,
+                decision: decision, details: query.isEmpty ? [:] : ["query": query]))
+        return try body()
+    }
+
+    private func publicKey() -> Response {
+        let key = trail.signingKey
+        var body = "{\"key_name\":" + JSONText.quoted(key.keyName)
+        body += ",\"verifier_key\":" + JSONText.quoted(key.verifierKey)
+        body += ",\"public_key_pem\":" + JSONText.quoted((try? key.publicKey.pem()) ?? "") + "}"
+        // try? above: a public key always encodes; an empty field would be noticed, not hidden.
+        return Response.json(200, body)
+    }
+
+    // MARK: - Queries
+
+    /// Filters from the query string; times are RFC 3339 or Unix milliseconds.
+    static func filter(_ items: [(name: String, value: String)]) throws -> (AuditFilter, limit: Int, cursor: Int64) {
+        var filter = AuditFilter()
+        var limit = 100
+        var cursor: Int64 = 0
+        for (name, value) in items {
+            switch name {
+            case "actor": filter.actor = value
+            case "patient": filter.patient = value
+            case "action": filter.action = value
+            case "event": filter.event = value
+            case "outcome":
+                guard ["allowed", "denied", "error"].contains(value) else {
+                    throw HTTPProblem.badRequest("outcome is allowed, denied or error.")
+                }
+                filter.outcome = value
+            case "grant": filter.grant = value
+            case "since", "until":
+                guard let time = Timestamp.milliseconds(value) else {
+                    throw HTTPProblem.badRequest("\(name) must be an RFC 3339 time or Unix milliseconds.")
+                }
+                if name == "since" { filter.since = time } else { filter.until = time }
+            case "limit":
+                guard let n = Int(value), (1...AuditReader.maximumLimit).contains(n) else {
+                    throw HTTPProblem.badRequest("limit must be 1 to \(AuditReader.maximumLimit).")
+                }
+                limit = n
+            case "cursor":
+                guard let n = Int64(value), n >= 0 else { throw HTTPProblem.badRequest("cursor is a sequence number.") }
+                cursor = n
+            case "format":
+                continue
+            default:
+                throw HTTPProblem.badRequest(
+                    "Unsupported parameter. Filters: actor, patient, action, event, outcome, since, until, grant, "
+                        + "limit, cursor.")
+            }
+        }
+        return (filter, limit, cursor)
+    }
+
+    private func reader() throws -> AuditReader { try AuditReader.open(path: trail.path) }
+
+    private func events(_ request: Request) throws -> Response {
+        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
+        let (filter, limit, cursor) = try Self.filter(items)
+        let page = try reader().events(filter: filter, limit: limit, after: cursor)
+        return Response.json(200, try Self.pageJSON(page.entries, next: page.nextCursor))
+    }
+
+    static func pageJSON(_ entries: [AuditEntry], next: Int64?) throws -> [UInt8] {
+        var out = Array("{\"entries\":[".utf8)
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += try AuditCanonicalEncoder.encode(entry)
+        }
+        out += Array(("],\"next_cursor\":" + (next.map(String.init) ?? "null") + "}").utf8)
+        return out
+    }
+
+    private func event(_ request: Request) throws -> Response {
+        guard let seq = Int64(request.pathParameters["seq"]!), seq > 0 else {
+            throw HTTPProblem.badRequest("The sequence number is a positive integer.")
+        }
+        guard let entry = try reader().event(seq: seq) else {
+            throw HTTPProblem.notFound("No audit entry with that sequence number.")
+        }
+        return Response.json(200, try AuditCanonicalEncoder.encode(entry))
+    }
+
+    private func verify() throws -> Response {
+        let database = try Database(path: trail.path, readOnly: true)
+        let report = AuditVerifier.verify(
+            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName)
+        if !report.ok {
+            logger.error("audit.verify_failed", ["audit.seq": .int(Int(report.firstBad?.seq ?? 0))])
+        }
+        return Response.json(200, Self.reportJSON(report))
+    }
+
+    static func reportJSON(_ report: VerificationReport) -> String {
+        var out = "{\"ok\":" + (report.ok ? "true" : "false")
+        out += ",\"entries_checked\":\(report.entriesChecked),\"checkpoints_checked\":\(report.checkpointsChecked)"
+        out += ",\"head_seq\":\(report.headSeq),\"head_hash\":" + JSONText.quoted(Hex.encode(report.headHash))
+        out += ",\"latest_checkpoint_size\":\(report.latestCheckpointSize)"
+        out += ",\"entries_after_last_checkpoint\":\(report.entriesAfterLastCheckpoint)"
+        if let bad = report.firstBad {
+            out += ",\"first_bad\":{\"seq\":\(bad.seq),\"reason\":" + JSONText.quoted(bad.reason.description)
+            out += ",\"suspect_from\":\(bad.suspectFrom),\"message\":" + JSONText.quoted(bad.message) + "}"
+        }
+        return out + "}"
+    }
+
+    private func checkpoints() throws -> Response {
+        let list = try reader().checkpoints()
+        let items = list.map { c in
+            "{\"size\":\(c.size),\"head_hash\":" + JSONText.quoted(Base64.encode(c.headHash))
+                + ",\"signed_at\":\(c.signedAt),\"signed_note\":" + JSONText.quoted(c.signedNote) + "}"
+        }
+        return Response.json(200, "{\"checkpoints\":[" + items.joined(separator: ",") + "]}")
+    }
+
+    /// The accounting of disclosures (HIPAA 164.528) for one patient: when, to whom, what and why.
+    private func disclosures(_ request: Request) throws -> Response {
+        guard let items = request.queryItems, let patient = items.first(where: { $0.name == "patient" })?.value,
+            !patient.isEmpty
+        else {
+            throw HTTPProblem.badRequest("patient is required.")
+        }
+        var cursor: Int64 = 0
+        var rows: [String] = []
+        let reader = try reader()
+        repeat {
+            let page = try reader.disclosures(patient: patient, limit: AuditReader.maximumLimit, after: cursor)
+            for entry in page.entries {
+                var row = "{\"date\":" + JSONText.quoted(
+                    WallClock.iso8601(unixSeconds: entry.time / 1000, milliseconds: Int(entry.time % 1000)))
+                row += ",\"recipient\":" + JSONText.quoted(entry.actor)
+                if let proxy = entry.proxy { row += ",\"through\":" + JSONText.quoted(proxy) }
+                row += ",\"roles\":[" + entry.roles.map(JSONText.quoted).joined(separator: ",") + "]"
+                row += ",\"purpose\":" + JSONText.quoted(entry.purpose ?? "unspecified")
+                if let grant = entry.grant { row += ",\"grant\":" + JSONText.quoted(grant) }
+                row += ",\"what\":[" + entry.resources.map(JSONText.quoted).joined(separator: ",") + "]"
+                row += ",\"seq\":\(entry.seq),\"request_id\":" + JSONText.quoted(entry.requestID ?? "") + "}"
+                rows.append(row)
+            }
+            cursor = page.nextCursor ?? 0
+        } while cursor > 0
+        let body = "{\"patient\":" + JSONText.quoted(patient) + ",\"disclosures\":[" + rows.joined(separator: ",") + "]}"
+        return Response.json(200, body)
+    }
+
+    // MARK: - Export
+
+    private func export(_ request: Request) throws -> Response {
+        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
+        let formatName = items.first { $0.name == "format" }?.value ?? "ndjson"
+        guard let format = AuditExportFormat(rawValue: formatName) else {
+            throw HTTPProblem.badRequest("format is ndjson, fhir or cef.")
+        }
+        let (filter, _, cursor) = try Self.filter(items)
+        var response = Response(status: 200)
+        response.headers.add(name: "Content-Type", value: format.contentType)
+        response.headers.add(name: "Content-Disposition", value: "attachment; filename=\"phigate-audit.\(format.rawValue)\"")
+        response.stream = AuditExportStream(reader: try reader(), filter: filter, cursor: cursor, format: format)
+        return response
+    }
+}
+
+/// Pages through the log as the client reads, formatting each entry.
+///
+/// `@unchecked Sendable`: the stream contract calls `next` one call at a time, so the reader's
+/// connection and the cursor are never used concurrently.
+final class AuditExportStream: ResponseBodyStream, @unchecked Sendable {
+    private let reader: AuditReader
+    private let filter: AuditFilter
+    private let format: AuditExportFormat
+    private var cursor: Int64
+    private var done = false
+
+    init(reader: AuditReader, filter: AuditFilter, cursor: Int64, format: AuditExportFormat) {
+        self.reader = reader
+        self.filter = filter
+        self.cursor = cursor
+        self.format = format
+    }
+
+    func next() throws -> [UInt8]? {
+        guard !done else { return nil }
+        let page = try reader.events(filter: filter, limit: AuditRoutes.exportPageSize, after: cursor)
+        var out: [UInt8] = []
+        for entry in page.entries { out += try format.line(entry) }
+        if let next = page.nextCursor { cursor = next } else { done = true }
+        return out
+    }
+}
+
+/// Times in query strings.
+enum Timestamp {
+    /// Unix milliseconds from digits, or from RFC 3339 UTC ("2026-12-03", "2026-12-03T17:00:00Z",
+    /// with optional fractional seconds).
+    static func milliseconds(_ text: String) -> Int64? {
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return Int64(text) }
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count, bytes[range].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return nil
+            }
+            return Int(String(decoding: bytes[range], as: UTF8.self))
+        }
+        guard let year = number(0..<4), bytes.count >= 10, bytes[4] == 0x2D, bytes[7] == 0x2D,
+            let month = number(5..<7), let day = number(8..<10)
+        else { return nil }
+        var hour = 0, minute = 0, second = 0, millis = 0
+        if bytes.count > 10 {
+            guard bytes.count >= 20, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes.last == 0x5A,
+                let h = number(11..<13), let m = number(14..<16), let s = number(17..<19)
+            else { return nil }
+            (hour, minute, second) = (h, m, s)
+            if bytes.count > 20 {
+                guard bytes[19] == 0x2E, bytes.count - 21 >= 1, bytes.count - 21 <= 9,
+                    let fraction = number(20..<(bytes.count - 1))
+                else { return nil }
+                let digits = bytes.count - 21
+                millis = digits >= 3 ? fraction / Int(pow10(digits - 3)) : fraction * Int(pow10(3 - digits))
+            } else if bytes.count != 20 {
+                return nil
+            }
+        }
+        guard let seconds = CivilTime.unixSeconds(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        return seconds * 1000 + Int64(millis)
+    }
+
+    private static func pow10(_ n: Int) -> Int64 {
+        var value: Int64 = 1
+        for _ in 0..<n { value *= 10 }
+        return value
+    }
+}
