@@ -43,8 +43,8 @@ struct AuthenticationMiddleware: Middleware {
         } catch let error as HTTPProblem where error.status == 401 {
             try trail.record(
                 trail.entry(
-                    request, caller: nil, event: "auth.rejected", action: request.route, outcome: .denied,
-                    status: 401))
+                    request, caller: nil, event: "auth.rejected", action: "auth.token", outcome: .denied,
+                    status: 401, details: ["route": request.route]))
             throw error
         }
     }

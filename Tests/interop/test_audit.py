@@ -1,0 +1,294 @@
+"""The audit log from the outside: entries per decision, compliance endpoints, exports,
+offline verification, tamper detection, crash safety and failing closed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from phigate_process import clean_environment, phigate_bin, start_server
+
+CREDENTIAL = re.compile(r"^\s+(\S+)\s+(clinician|registrar|compliance|security-admin|ehr-system)\s+(\S+)\s*$")
+
+
+def demo_server(data_dir=None, env=None):
+    server = start_server(env={"PHIGATE_DEMO": "true", **(env or {})}, data_dir=data_dir)
+    passwords = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "ehr.demo" not in passwords:
+        for line in server.stdout.lines:
+            match = CREDENTIAL.match(line)
+            if match:
+                passwords[match.group(1)] = match.group(3)
+        time.sleep(0.05)
+    return server, passwords
+
+
+def login(server, name, password):
+    response = requests.post(server.url("/auth/login"), json={"username": name, "password": password}, timeout=30)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def cli(data_dir, *args):
+    return subprocess.run([phigate_bin(), *args], env=clean_environment({"PHIGATE_DATA_DIR": data_dir}),
+                          capture_output=True, text=True, timeout=120)
+
+
+def entries(data_dir):
+    out = cli(data_dir, "audit", "export", "--format", "ndjson")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def gateway():
+    server, passwords = demo_server()
+    clinician = login(server, "dr.demo", passwords["dr.demo"])
+    compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+    registrar = login(server, "registrar.demo", passwords["registrar.demo"])
+    yield server, passwords, clinician, compliance, registrar
+    server.stop()
+
+
+def events(server, headers, **params):
+    response = requests.get(server.url("/audit/events"), headers=headers, params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["entries"]
+
+
+def test_reads_and_denials_are_recorded_with_the_exact_resources(gateway):
+    server, _, clinician, compliance, _ = gateway
+    ok = requests.get(server.url("/fhir/Observation?patient=demo-pat-0001&_count=3"), headers=clinician, timeout=30)
+    assert ok.status_code == 200
+    returned = [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in ok.json()["entry"]]
+    request_id = ok.headers["X-Request-Id"]
+    denied = requests.get(server.url("/fhir/Patient/demo-pat-0002"), headers=clinician, timeout=30)
+    assert denied.status_code == 403
+    log = events(server, compliance, actor="dr.demo", limit=1000)
+    search = next(e for e in log if e.get("request_id") == request_id)
+    assert search["event"] == "fhir.search"
+    assert search["outcome"] == "allowed"
+    assert search["resources"] == returned
+    assert search["patient"] == "demo-pat-0001"
+    assert search["purpose"] == "TREAT"
+    assert search["rule"] == "clinician.care_relationship"
+    assert search["client"].startswith("127.0.0.1:")
+    refusal = next(e for e in log if e.get("request_id") == denied.headers["X-Request-Id"])
+    assert refusal["outcome"] == "denied"
+    assert refusal["status"] == 403
+    assert refusal["rule"] == "deny.no_relationship"
+    assert "resources" not in refusal
+
+
+def test_rejected_tokens_and_failed_logins_are_recorded(gateway):
+    server, _, _, compliance, _ = gateway
+    rejected = requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers={"Authorization": "Bearer nope-nope-nope-nope"},
+                            timeout=30)
+    assert rejected.status_code == 401
+    failed = requests.post(server.url("/auth/login"), json={"username": "ghost.user", "password": "x" * 16}, timeout=30)
+    assert failed.status_code == 401
+    log = events(server, compliance, outcome="denied", limit=1000)
+    by_request = {e.get("request_id"): e for e in log}
+    assert by_request[rejected.headers["X-Request-Id"]]["event"] == "auth.rejected"
+    login_entry = by_request[failed.headers["X-Request-Id"]]
+    assert login_entry["event"] == "auth.login"
+    assert login_entry["actor"] == "ghost.user"
+    assert login_entry["details"]["reason"] == "unknown_user"
+
+
+def test_only_compliance_reads_the_log_and_attempts_are_recorded(gateway):
+    server, _, clinician, compliance, registrar = gateway
+    for headers in (clinician, registrar):
+        response = requests.get(server.url("/audit/events"), headers=headers, timeout=30)
+        assert response.status_code == 403
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+    log = events(server, compliance, event="audit.query", outcome="denied")
+    assert {e["actor"] for e in log} >= {"dr.demo", "registrar.demo"}
+
+
+def test_filters_paging_and_single_entries(gateway):
+    server, _, _, compliance, _ = gateway
+    first = requests.get(server.url("/audit/events"), headers=compliance, params={"limit": 2}, timeout=30).json()
+    assert len(first["entries"]) == 2 and first["next_cursor"] == first["entries"][-1]["seq"]
+    second = requests.get(server.url("/audit/events"), headers=compliance,
+                          params={"limit": 2, "cursor": first["next_cursor"]}, timeout=30).json()
+    assert second["entries"][0]["seq"] == first["entries"][-1]["seq"] + 1
+    one = requests.get(server.url(f"/audit/events/{second['entries'][0]['seq']}"), headers=compliance, timeout=30)
+    assert one.json() == second["entries"][0]
+    assert requests.get(server.url("/audit/events/999999"), headers=compliance, timeout=30).status_code == 404
+    future = requests.get(server.url("/audit/events"), headers=compliance, params={"since": "2999-01-01T00:00:00Z"},
+                          timeout=30).json()
+    assert future["entries"] == []
+    bad = requests.get(server.url("/audit/events"), headers=compliance, params={"since": "yesterday"}, timeout=30)
+    assert bad.status_code == 400
+
+
+def test_verify_endpoint_and_public_key(gateway):
+    server, _, _, compliance, _ = gateway
+    report = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60).json()
+    assert report["ok"] is True
+    assert report["entries_checked"] >= 5
+    key = requests.get(server.url("/audit/public-key"), timeout=30).json()
+    assert key["key_name"] == "phigate.local/audit"
+    assert key["verifier_key"].startswith("phigate.local/audit+")
+    assert "BEGIN PUBLIC KEY" in key["public_key_pem"]
+
+
+def test_disclosures_account_for_a_patient(gateway):
+    server, _, clinician, compliance, _ = gateway
+    requests.get(server.url("/fhir/Patient/demo-pat-0001/$everything"), headers=clinician, timeout=30)
+    report = requests.get(server.url("/audit/disclosures"), headers=compliance, params={"patient": "demo-pat-0001"},
+                          timeout=30).json()
+    assert report["patient"] == "demo-pat-0001"
+    rows = report["disclosures"]
+    assert rows and all(r["recipient"] == "dr.demo" for r in rows)
+    assert all(r["purpose"] == "TREAT" for r in rows)
+    assert any(len(r["what"]) > 1 for r in rows)
+    assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", r["date"]) for r in rows)
+
+
+def test_fhir_export_validates_as_audit_events(gateway):
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    server, _, clinician, compliance, _ = gateway
+    assert requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers=clinician, timeout=30).status_code == 200
+    response = requests.get(server.url("/audit/export"), headers=compliance, params={"format": "fhir"}, timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/fhir+ndjson")
+    lines = response.text.splitlines()
+    assert len(lines) >= 5
+    for line in lines:
+        AuditEvent.model_validate(json.loads(line))
+    events_ = [json.loads(line) for line in lines]
+    reads = [e for e in events_ if e["subtype"][0]["code"] == "read" and e["outcome"] == "0"]
+    assert reads and reads[0]["purposeOfEvent"][0]["coding"][0]["code"] == "TREAT"
+    assert reads[0]["entity"][0]["what"]["reference"].startswith("Patient/")
+
+
+def test_cef_export_is_well_formed_and_gzip_on_request(gateway):
+    server, _, _, compliance, _ = gateway
+    response = requests.get(server.url("/audit/export"), headers={**compliance, "Accept-Encoding": "gzip"},
+                            params={"format": "cef"}, timeout=60, stream=True)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers.get("Transfer-Encoding") == "chunked"
+    text = gzip.decompress(response.raw.read()).decode()
+    header = re.compile(r"^CEF:0\|phigate\|phigate\|[^|]+\|[a-z_.]+\|[a-z_.]+\|\d+\|(\S+=.*)$")
+    for line in text.splitlines():
+        match = header.match(line)
+        assert match, line
+        assert re.match(r"^rt=\d+ externalId=\d+ suser=", match.group(1)), line
+
+
+def copy_log(data_dir, tmp_path):
+    for suffix in ("", "-wal", "-shm"):
+        source = os.path.join(data_dir, "audit.sqlite" + suffix)
+        if os.path.exists(source):
+            shutil.copy(source, tmp_path / ("audit.sqlite" + suffix))
+    return str(tmp_path / "audit.sqlite")
+
+
+def test_offline_verify_detects_an_edited_row(gateway, tmp_path):
+    server, *_ = gateway
+    copy = copy_log(server.data_dir, tmp_path)
+    clean = cli(server.data_dir, "audit", "verify", "--db", copy)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "audit log OK" in clean.stdout
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    row = db.execute("SELECT entry FROM audit_log WHERE seq = 3").fetchone()[0]
+    db.execute("UPDATE audit_log SET entry = ? WHERE seq = 3", (bytes(row).replace(b'"allowed"', b'"denied"'),))
+    db.commit()
+    db.close()
+    tampered = cli(server.data_dir, "audit", "verify", "--db", copy)
+    assert tampered.returncode == 1
+    assert "entry 3" in tampered.stdout
+
+
+def test_kill_9_under_load_loses_no_disclosed_entry(tmp_path):
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    headers = login(server, "dr.demo", passwords["dr.demo"])
+    served: list[str] = []
+    stop = threading.Event()
+
+    def load():
+        session = requests.Session()
+        while not stop.is_set():
+            try:
+                response = session.get(server.url("/fhir/Patient/demo-pat-0001"), headers=headers, timeout=5)
+            except requests.RequestException:
+                return
+            if response.status_code == 200:
+                served.append(response.headers["X-Request-Id"])
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    server.proc.send_signal(signal.SIGKILL)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    server.wait(10)
+    assert len(served) > 20
+    verified = cli(data_dir, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    recorded = {e.get("request_id") for e in entries(data_dir) if e["event"] == "fhir.read" and e["outcome"] == "allowed"}
+    missing = [r for r in served if r not in recorded]
+    assert missing == []
+    restarted = start_server(data_dir=data_dir)
+    restarted.stop()
+    log = entries(data_dir)
+    assert any(e["event"] == "server.unclean_shutdown" for e in log)
+    assert log[-1]["event"] == "server.stop"
+    assert cli(data_dir, "audit", "verify").returncode == 0
+
+
+def chattr(flag, *paths):
+    return subprocess.run(["chattr", flag, *paths], capture_output=True).returncode == 0
+
+
+def test_an_unwritable_log_fails_closed_and_recovers(tmp_path):
+    if os.geteuid() != 0 or shutil.which("chattr") is None:
+        pytest.skip("needs root and chattr to make the audit files immutable")
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    try:
+        headers = login(server, "dr.demo", passwords["dr.demo"])
+        assert requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers=headers, timeout=30).status_code == 200
+        files = [os.path.join(data_dir, name) for name in ("audit.sqlite", "audit.sqlite-wal")
+                 if os.path.exists(os.path.join(data_dir, name))]
+        if not chattr("+i", *files):
+            pytest.skip("this file system does not support the immutable flag")
+        try:
+            refused = requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers=headers, timeout=30)
+            assert refused.status_code == 503
+            assert refused.json()["resourceType"] == "OperationOutcome"
+            assert "demo-pat-0001" not in refused.text and "name" not in refused.json()
+            ready = requests.get(server.url("/readyz"), timeout=30)
+            assert ready.status_code == 503 and "audit_log" in ready.json()["failing"]
+        finally:
+            chattr("-i", *files)
+        deadline = time.monotonic() + 15
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            status = requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers=headers, timeout=30).status_code
+            time.sleep(0.3)
+        assert status == 200
+        assert requests.get(server.url("/readyz"), timeout=30).status_code == 200
+    finally:
+        server.stop()
+    assert cli(data_dir, "audit", "verify").returncode == 0
