@@ -4,6 +4,7 @@ import Policy
 import Server
 import Store
 import Support
+import Synchronization
 
 /// The audit log as the gateway uses it: one entry per decision, durable before the response.
 ///
@@ -16,6 +17,7 @@ final class AuditTrail: Sendable {
     let path: String
     private let timeout: Duration
     private let clock: WallClock
+    private let timeouts = GateTimeouts()
 
     init(
         configuration: Configuration, readiness: Readiness, logger: Logger,
@@ -48,6 +50,38 @@ final class AuditTrail: Sendable {
         if case .failure(let error) = writer.appendAndWait(entry, timeout: timeout) {
             throw AuditUnavailable(cause: error.code.description)
         }
+    }
+
+    /// Appends `entry` and returns a gate that lets `response` out once the entry is durable,
+    /// or replaces it with `failure` (503, no PHI) when the entry fails or the commit timeout
+    /// passes. No thread waits meanwhile, so many disclosures share one group commit.
+    func gate(_ entry: AuditEntry, failure: Response) -> any ResponseGate {
+        let (seconds, attoseconds) = timeout.components
+        let deadline = MonotonicClock.nanoseconds() + UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        return AuditGate(ticket: writer.append(entry), deadline: deadline, failure: failure, timeouts: timeouts)
+    }
+
+    /// The writer's counters in Prometheus text format.
+    func metrics() -> String {
+        let stats = writer.statistics
+        var out = "# HELP phigate_audit_entries_total Audit entries committed.\n"
+        out += "# TYPE phigate_audit_entries_total counter\nphigate_audit_entries_total \(stats.entriesAppended)\n"
+        out += "# HELP phigate_audit_commits_total Audit group commits (one fsync each).\n"
+        out += "# TYPE phigate_audit_commits_total counter\nphigate_audit_commits_total \(stats.groupsCommitted)\n"
+        out += "# HELP phigate_audit_largest_group Most entries committed together so far.\n"
+        out += "# TYPE phigate_audit_largest_group gauge\nphigate_audit_largest_group \(stats.largestGroup)\n"
+        out += "# HELP phigate_audit_failed_entries_total Audit entries that could not be committed.\n"
+        out += "# TYPE phigate_audit_failed_entries_total counter\nphigate_audit_failed_entries_total \(stats.failedEntries)\n"
+        out += "# HELP phigate_audit_rejected_entries_total Audit entries refused because the queue was full.\n"
+        out += "# TYPE phigate_audit_rejected_entries_total counter\n"
+        out += "phigate_audit_rejected_entries_total \(stats.rejectedEntries)\n"
+        out += "# HELP phigate_audit_queue_depth Audit entries waiting for the writer.\n"
+        out += "# TYPE phigate_audit_queue_depth gauge\nphigate_audit_queue_depth \(stats.queueDepth)\n"
+        out += "# HELP phigate_audit_checkpoints_total Signed audit checkpoints.\n"
+        out += "# TYPE phigate_audit_checkpoints_total counter\nphigate_audit_checkpoints_total \(stats.checkpointsSigned)\n"
+        out += "# HELP phigate_audit_healthy 1 while the last audit write succeeded.\n"
+        out += "# TYPE phigate_audit_healthy gauge\nphigate_audit_healthy \(writer.isHealthy ? 1 : 0)\n"
+        return out
     }
 
     /// The current time in the log's unit, milliseconds since the epoch.
@@ -109,4 +143,69 @@ struct AuditUnavailable: HTTPResponseError, Sendable {
         "The audit log cannot record this request, so nothing is served until it can. Retry shortly."
     }
     var headers: [(String, String)] { [("Retry-After", "5")] }
+}
+
+/// Opens when an audit ticket completes successfully; fails closed on error or timeout.
+struct AuditGate: ResponseGate {
+    let ticket: AuditTicket
+    let deadline: UInt64
+    let failure: Response
+    let timeouts: GateTimeouts
+
+    func wait(_ open: @escaping @Sendable (Response?) -> Void) {
+        let fired = Mutex(false)
+        let fire: @Sendable (Response?) -> Void = { replacement in
+            let first = fired.withLock { done -> Bool in
+                defer { done = true }
+                return !done
+            }
+            if first { open(replacement) }
+        }
+        let token = timeouts.add(deadline: deadline) { [failure] in fire(failure) }
+        ticket.onCompletion { [failure, timeouts] result in
+            timeouts.remove(token)
+            if case .success = result { fire(nil) } else { fire(failure) }
+        }
+    }
+}
+
+/// Deadlines for gated responses, checked by one timer rather than one timer per request.
+///
+/// `@unchecked Sendable`: the timer is set up in `init` and only cancelled in `deinit`; the
+/// pending deadlines are guarded by their mutex.
+final class GateTimeouts: @unchecked Sendable {
+    private let pending = Mutex<(next: UInt64, entries: [UInt64: (deadline: UInt64, expire: @Sendable () -> Void)])>(
+        (0, [:]))
+    private let timer: any DispatchSourceTimer
+
+    init() {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "phigate.gate-timeouts"))
+        timer.schedule(deadline: .now() + .milliseconds(50), repeating: .milliseconds(50), leeway: .milliseconds(10))
+        timer.setEventHandler { [weak self] in self?.expireDue() }
+        timer.resume()
+    }
+
+    private func expireDue() {
+        let now = MonotonicClock.nanoseconds()
+        let expired = pending.withLock { state -> [@Sendable () -> Void] in
+            let due = state.entries.filter { $0.value.deadline <= now }
+            for key in due.keys { state.entries.removeValue(forKey: key) }
+            return due.values.map(\.expire)
+        }
+        for expire in expired { expire() }
+    }
+
+    deinit { timer.cancel() }
+
+    func add(deadline: UInt64, expire: @escaping @Sendable () -> Void) -> UInt64 {
+        pending.withLock { state in
+            state.next += 1
+            state.entries[state.next] = (deadline, expire)
+            return state.next
+        }
+    }
+
+    func remove(_ token: UInt64) {
+        _ = pending.withLock { $0.entries.removeValue(forKey: token) }
+    }
 }

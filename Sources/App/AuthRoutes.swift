@@ -7,6 +7,7 @@ struct AuthRoutes {
     let pool: RecordsPool
     let policy: AuthPolicy
     let trail: AuditTrail
+    let sessions: SessionCache
     let logger: Logger
 
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
@@ -80,6 +81,7 @@ struct AuthRoutes {
         guard let token = AuthenticationMiddleware.bearerToken(request.headers["Authorization"]) else {
             throw AuthenticationMiddleware.unauthorized("This endpoint needs a bearer token.")
         }
+        sessions.evict(token)
         try pool.with { try $0.authenticator.logout(token: token) }
         try trail.record(
             trail.entry(request, caller: try request.caller, event: "auth.logout", action: "auth.logout", outcome: .allowed, status: 204))

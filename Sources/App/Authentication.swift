@@ -35,6 +35,7 @@ struct Caller: Sendable {
 struct AuthenticationMiddleware: Middleware {
     let pool: RecordsPool
     let trail: AuditTrail
+    let sessions: SessionCache
 
     /// Refused requests are audited too: an unauthenticated attempt is an access decision.
     func respond(to request: Request, next: (Request) throws -> Response) throws -> Response {
@@ -53,22 +54,37 @@ struct AuthenticationMiddleware: Middleware {
         guard let token = Self.bearerToken(request.headers["Authorization"]) else {
             throw Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first.")
         }
-        let oboName = request.headers["X-On-Behalf-Of"]
-        let caller: Caller = try pool.with { session in
-            let authenticated: (session: Session, account: Account)
-            do {
-                authenticated = try session.authenticator.authenticate(token: token)
-            } catch let error as AuthError where error.code == .storage {
-                throw error
-            } catch {
-                throw Self.unauthorized("The bearer token is invalid or has expired; log in again.")
-            }
-            var onBehalfOf: Account?
-            if let oboName, let named = try session.identities.account(oboName), !named.disabled {
-                onBehalfOf = named
-            }
-            return Caller(account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
+        let oboNames = request.headers.values(for: "X-On-Behalf-Of")
+        guard oboNames.count <= 1, request.headers.values(for: "Authorization").count == 1 else {
+            throw HTTPProblem.badRequest("Authorization and X-On-Behalf-Of may each appear once.")
         }
+        let oboName = oboNames.first
+        let authenticated: (session: Session, account: Account)
+        if let cached = sessions.lookup(token) {
+            authenticated = cached
+        } else {
+            authenticated = try pool.with { session in
+                do {
+                    return try session.authenticator.authenticate(token: token)
+                } catch let error as AuthError where error.code == .storage {
+                    throw error
+                } catch {
+                    throw Self.unauthorized("The bearer token is invalid or has expired; log in again.")
+                }
+            }
+            sessions.store(token, session: authenticated.session, account: authenticated.account)
+        }
+        if oboName != nil && authenticated.account.role != .ehrSystem {
+            throw HTTPProblem.badRequest("X-On-Behalf-Of is accepted from ehr-system accounts only.")
+        }
+        var onBehalfOf: Account?
+        if let oboName, let canonical = Username.canonical(oboName) {
+            onBehalfOf = try pool.with { session in
+                guard let named = try session.identities.account(canonical), !named.disabled else { return nil }
+                return named
+            }
+        }
+        let caller = Caller(account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
         var request = request
         request.context[Caller.self] = caller
         return try next(request)

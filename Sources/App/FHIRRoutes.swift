@@ -191,6 +191,7 @@ extension FHIRRoutes {
     /// Runs a handler and writes its audit entry before the response can leave: allowed with
     /// the exact resources returned, denied with the rule, or an error with its status. If the
     /// entry cannot be made durable the request fails with 503 and nothing is disclosed.
+    /// A disclosure's entry is awaited through the response's gate, not by this thread.
     func audited(
         _ request: Request, event: String, action: Action,
         _ body: (Caller, inout AccessRecord) throws -> Response
@@ -215,11 +216,13 @@ extension FHIRRoutes {
                     decision: record.decision, patient: record.patient))
             throw error
         }
-        try trail.record(
-            trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: .allowed,
-                status: response.status, decision: record.decision, patient: record.patient,
-                resources: record.resources))
-        return response
+        let entry = trail.entry(
+            request, caller: caller, event: event, action: action.name, outcome: .allowed,
+            status: response.status, decision: record.decision, patient: record.patient,
+            resources: record.resources)
+        var gated = response
+        let unavailable = AuditUnavailable(cause: "commit")
+        gated.gate = trail.gate(entry, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
+        return gated
     }
 }

@@ -39,11 +39,13 @@ public final class Gateway: Sendable {
             logger.debug("audit.checkpoint", ["audit.size": .int(Int(checkpoint.size))])
         }
         let metrics = ServerMetrics()
+        let trail = self.trail
         let clock = WallClock()
-        let authentication = AuthenticationMiddleware(pool: pool, trail: trail)
+        let sessions = SessionCache()
+        let authentication = AuthenticationMiddleware(pool: pool, trail: trail, sessions: sessions)
         var routes: [Route] = []
-        routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() }
-        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, trail: trail, logger: logger)
+        routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() + trail.metrics() }
+        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, trail: trail, sessions: sessions, logger: logger)
             .routes(authentication: authentication)
         routes += FHIRRoutes(pool: pool, clock: clock, trail: trail).routes(authentication: authentication)
         routes += AuditRoutes(trail: trail, logger: logger).routes(authentication: authentication)

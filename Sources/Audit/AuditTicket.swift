@@ -9,6 +9,7 @@ import Synchronization
 public final class AuditTicket: Sendable {
     private let outcome: Mutex<Result<Int64, AuditError>?>
     private let signal = DispatchSemaphore(value: 0)
+    private let callbacks = Mutex<[@Sendable (Result<Int64, AuditError>) -> Void]>([])
 
     init() {
         outcome = Mutex(nil)
@@ -52,6 +53,17 @@ public final class AuditTicket: Sendable {
     }
 
     /// Records the outcome and wakes the waiters. Called once, by the writer.
+    /// Calls `callback` once with the outcome: at once if it is known, otherwise on the
+    /// writer's thread when the entry's group commits or fails. The callback must not block;
+    /// it is how a server waits for durability without holding a thread.
+    public func onCompletion(_ callback: @escaping @Sendable (Result<Int64, AuditError>) -> Void) {
+        let known: Result<Int64, AuditError>? = outcome.withLock { current in
+            if current == nil { callbacks.withLock { $0.append(callback) } }
+            return current
+        }
+        if let known { callback(known) }
+    }
+
     func complete(_ value: Result<Int64, AuditError>) {
         let first = outcome.withLock { current -> Bool in
             guard current == nil else {
@@ -62,6 +74,11 @@ public final class AuditTicket: Sendable {
         }
         if first {
             signal.signal()
+            let waiting = callbacks.withLock { list in
+                defer { list.removeAll() }
+                return list
+            }
+            for callback in waiting { callback(value) }
         }
     }
 

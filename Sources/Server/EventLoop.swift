@@ -379,7 +379,13 @@ final class EventLoop: @unchecked Sendable {
             request.pathParameters = parameters
             switch route.execution {
             case .onLoop:
-                finish(connection, pipeline.respond(to: request, route: route), context(route.pattern))
+                let response = pipeline.respond(to: request, route: route)
+                if response.gate != nil {
+                    connection.enter(.awaitingResponse, at: started)
+                    deliverWhenOpen(response, to: connection.id, context(route.pattern))
+                } else {
+                    finish(connection, response, context(route.pattern))
+                }
             case .onWorker:
                 connection.enter(.awaitingResponse, at: started)
                 let id = connection.id
@@ -388,7 +394,7 @@ final class EventLoop: @unchecked Sendable {
                 let sendableRequest = request
                 workers.async { [self] in
                     let response = pipeline.respond(to: sendableRequest, route: route)
-                    submit(.deliver(connection: id, response: response, request: finished))
+                    deliverWhenOpen(response, to: id, finished)
                 }
             }
         case .methodNotAllowed(let allowed):
@@ -404,6 +410,20 @@ final class EventLoop: @unchecked Sendable {
             let problem = HTTPProblem.badRequest("The path holds an invalid percent-encoding.")
             finish(connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
                 context("unmatched"))
+        }
+    }
+
+    /// Hands a worker's response to the loop, after its gate opens when it has one.
+    private func deliverWhenOpen(_ response: Response, to id: UInt64, _ context: ResponseContext) {
+        guard let gate = response.gate else {
+            submit(.deliver(connection: id, response: response, request: context))
+            return
+        }
+        var copy = response
+        copy.gate = nil
+        let ungated = copy
+        gate.wait { [self] replacement in
+            submit(.deliver(connection: id, response: replacement ?? ungated, request: context))
         }
     }
 

@@ -10,6 +10,9 @@ public struct Response: Sendable {
     /// reads. Once the head is out the status cannot change, so a failing stream ends the
     /// connection without the final chunk, which clients see as a truncated body.
     public var stream: (any ResponseBodyStream)?
+    /// Holds the response back until the gate opens — the audit entry of a disclosure is
+    /// durable, for instance — without a thread waiting for it.
+    public var gate: (any ResponseGate)?
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -43,4 +46,11 @@ public struct Response: Sendable {
 public protocol ResponseBodyStream: AnyObject, Sendable {
     /// The next piece of the body (may be empty), or nil when the body is complete.
     func next() throws -> [UInt8]?
+}
+
+/// Something a response must wait for before any byte of it is sent.
+public protocol ResponseGate: Sendable {
+    /// Calls `open` exactly once: with nil to send the response as it is, or with a
+    /// replacement (a 503, say) to send instead. Must not block; `open` may run on any thread.
+    func wait(_ open: @escaping @Sendable (Response?) -> Void)
 }
