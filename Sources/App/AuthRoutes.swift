@@ -18,8 +18,16 @@ struct AuthRoutes {
         ]
     }
 
-    /// Reads a JSON object body; 415 for other media types, 400 for anything malformed.
+    /// The largest JSON body these small endpoints accept: parsing is the expensive step, so
+    /// an oversized body is refused before it.
+    static let maximumJSONBytes = 64 * 1024
+
+    /// Reads a JSON object body; 413 when too large, 415 for other media types, 400 for
+    /// anything malformed.
     static func jsonObject(_ request: Request) throws -> [String: JSONValue] {
+        guard request.body.count <= maximumJSONBytes else {
+            throw HTTPProblem(status: 413, detail: "This endpoint takes at most \(maximumJSONBytes / 1024) KiB of JSON.")
+        }
         let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
         guard mediaType == "application/json" else {
             throw HTTPProblem(status: 415, detail: "Send the body as application/json.")

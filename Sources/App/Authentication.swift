@@ -87,7 +87,10 @@ struct AuthenticationMiddleware: Middleware {
         let caller = Caller(account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
         var request = request
         request.context[Caller.self] = caller
-        return try next(request)
+        var response = try next(request)
+        // Authenticated answers are one person's view of PHI or the audit log: never cached.
+        response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        return response
     }
 
 

@@ -52,6 +52,15 @@ struct FHIRAccess {
         return ids.sorted()
     }
 
+    /// The patients whose compartments this request may draw on: the effective user's care
+    /// relationships and the patient of a named break-glass grant. Used to keep resources
+    /// shared with other patients out of searches.
+    func allowedPatients(for decision: Decision) throws -> [String] {
+        var ids = try visiblePatients(caller.effectiveAccount)
+        if let grant, decision.grantID == grant.id { ids.append(grant.patientID) }
+        return ids
+    }
+
     /// Decides `action` for one patient compartment (or none), with the caller's relationship.
     func decide(_ action: Action, patientID: String?) throws -> Decision {
         var relationship = false

@@ -72,6 +72,7 @@ struct FHIRRoutes {
                 patients = [id]
             } else if let stored {
                 patients = try session.records.patientCompartments(of: stored.type, id: stored.id)
+                    .ifEmpty(ResourceClass.isPatientData(type) ? [Self.unknownPatient] : [])
             } else {
                 // A missing resource has no compartment; deciding as for an unknown patient
                 // gives the same refusal an existing one would get.
@@ -110,14 +111,20 @@ struct FHIRRoutes {
                 if decision.rule == PolicyRule.clinicianPatientSearchFiltered.rawValue {
                     query.patientParameters.restrictToIDs = try access.visiblePatients(caller.effectiveAccount)
                 }
-                result = try session.records.searchPatients(query.patientParameters)
+                do {
+                    result = try session.records.searchPatients(query.patientParameters)
+                } catch let error as StoreError where error.code == .invalidSearch {
+                    throw FHIRError.invalid(error.message)
+                }
             } else {
                 let decision = try access.decide(action, patientID: query.patient)
                 record.decision = decision
                 record.patient = query.patient
                 guard decision.allowed else { throw FHIRAccess.refusal(decision) }
+                let allowed = query.patient == nil ? nil : try access.allowedPatients(for: decision)
                 result = try session.records.search(
-                    type: type, patient: query.patient, count: query.count, offset: query.offset)
+                    type: type, patient: query.patient, count: query.count, offset: query.offset,
+                    allowedPatients: allowed)
             }
             record.resources = result.resources.map { "\($0.type)/\($0.id)" }
             if type == "Patient" && result.resources.count == 1 { record.patient = result.resources[0].id }
@@ -140,7 +147,8 @@ struct FHIRRoutes {
             record.decision = decision
             record.patient = id
             guard decision.allowed else { throw FHIRAccess.refusal(decision) }
-            let resources = try session.records.everything(patient: id)
+            let resources = try session.records.everything(
+                patient: id, allowedPatients: try access.allowedPatients(for: decision))
             guard !resources.isEmpty else { throw FHIRError.notFound("Patient", id) }
             record.resources = resources.map { "\($0.type)/\($0.id)" }
             let bundle = SearchBundle(
@@ -225,4 +233,9 @@ extension FHIRRoutes {
         gated.gate = trail.gate(entry, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
         return gated
     }
+}
+
+extension Array {
+    /// This array, or `replacement` when it is empty.
+    func ifEmpty(_ replacement: [Element]) -> [Element] { isEmpty ? replacement : self }
 }

@@ -84,13 +84,19 @@ public final class Gateway: Sendable {
             secretKey: try SecretKey.loadOrCreate(directory: configuration.dataDirectory))
     }
 
-    /// Creates the data directory owner-only, or checks an existing one is not open to others.
+    /// Creates the data directory owner-only, or checks an existing one is not open to others:
+    /// it holds PHI, password hashes and keys.
     static func prepareDataDirectory(_ path: String) throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw ConfigurationError(key: "data_dir", message: "exists and is not a directory")
+            }
+            let attributes = try manager.attributesOfItem(atPath: path)
+            if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
+                throw ConfigurationError(
+                    key: "data_dir", message: "is accessible to group or others (mode \(String(mode, radix: 8))); chmod 700 it")
             }
             return
         }

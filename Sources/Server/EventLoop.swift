@@ -168,6 +168,10 @@ final class EventLoop: @unchecked Sendable {
                 close(connection)
             } else if connection.phase == .readingHead && !connection.sawRequestBytes {
                 close(connection)
+            } else {
+                // Whatever is in progress finishes, with Connection: close.
+                connection.keepAlive = false
+                if connection.phase == .idle || connection.phase == .lingering { connection.closeAfterFlush = true }
             }
         }
     }

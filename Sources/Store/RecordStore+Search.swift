@@ -2,9 +2,13 @@ extension RecordStore {
     /// Resources of `type`, in id order; with `patient`, only those in that patient's
     /// compartment. `total` counts all matches; `count` (at most
     /// `SearchParameters.maximumCount`) and `offset` select the page.
-    public func search(type: String, patient: String?, count: Int, offset: Int) throws
-        -> SearchResult
-    {
+    ///
+    /// With `allowedPatients`, a resource that also belongs to another patient's compartment
+    /// (a Coverage naming two family members, say) matches only when every such patient is in
+    /// the list: a search never discloses what a direct read of the resource would refuse.
+    public func search(
+        type: String, patient: String?, count: Int, offset: Int, allowedPatients: [String]? = nil
+    ) throws -> SearchResult {
         let page = try Self.page(count: count, offset: offset)
         let columns = Self.resourceColumns
         guard let patient else {
@@ -16,15 +20,26 @@ extension RecordStore {
                 [.text(type)] + page, row: Self.storedResource)
             return SearchResult(total: Int(total ?? 0), resources: resources)
         }
+        let (shared, sharedArguments) = Self.sharedCompartmentFilter(allowedPatients)
         let total = try database.scalar(
-            "SELECT count(*) FROM compartment WHERE patient_id = ? AND type = ?",
-            [.text(patient), .text(type)])
+            "SELECT count(*) FROM compartment c WHERE c.patient_id = ? AND c.type = ?" + shared,
+            [.text(patient), .text(type)] + sharedArguments)
         let resources = try database.query(
             "SELECT \(columns) FROM compartment c "
                 + "JOIN resources r ON r.type = c.type AND r.id = c.id "
-                + "WHERE c.patient_id = ? AND c.type = ? ORDER BY r.id LIMIT ? OFFSET ?",
-            [.text(patient), .text(type)] + page, row: Self.storedResource)
+                + "WHERE c.patient_id = ? AND c.type = ?" + shared + " ORDER BY r.id LIMIT ? OFFSET ?",
+            [.text(patient), .text(type)] + sharedArguments + page, row: Self.storedResource)
         return SearchResult(total: Int(total ?? 0), resources: resources)
+    }
+
+    /// The clause that drops resources also in the compartment of a patient outside `allowed`.
+    private static func sharedCompartmentFilter(_ allowed: [String]?) -> (String, [SQLiteValue]) {
+        guard let allowed else { return ("", []) }
+        return (
+            " AND NOT EXISTS (SELECT 1 FROM compartment o WHERE o.type = c.type AND o.id = c.id"
+                + " AND o.patient_id NOT IN (SELECT value FROM json_each(?)))",
+            [.text(jsonArray(allowed))]
+        )
     }
 
     /// The Patient and every resource in its compartment: the Patient first, then the rest by
@@ -32,16 +47,19 @@ extension RecordStore {
     ///
     /// Resources outside the compartment that these refer to (Practitioners, Organizations)
     /// are not included.
-    public func everything(patient: String) throws -> [StoredResource] {
+    ///
+    /// `allowedPatients` filters shared resources as in `search`.
+    public func everything(patient: String, allowedPatients: [String]? = nil) throws -> [StoredResource] {
         guard let subject = try storedResource(type: "Patient", id: patient) else {
             return []
         }
+        let (shared, sharedArguments) = Self.sharedCompartmentFilter(allowedPatients)
         let others = try database.query(
             "SELECT \(Self.resourceColumns) FROM compartment c "
                 + "JOIN resources r ON r.type = c.type AND r.id = c.id "
-                + "WHERE c.patient_id = ? AND NOT (c.type = 'Patient' AND c.id = ?) "
-                + "ORDER BY r.type, r.id",
-            [.text(patient), .text(patient)], row: Self.storedResource)
+                + "WHERE c.patient_id = ? AND NOT (c.type = 'Patient' AND c.id = ?)" + shared
+                + " ORDER BY r.type, r.id",
+            [.text(patient), .text(patient)] + sharedArguments, row: Self.storedResource)
         return [subject] + others
     }
 

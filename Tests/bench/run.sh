@@ -78,7 +78,7 @@ start_nginx() {
 start_phigate() {
     local log=$work/phigate.log address i
     [ -x "$PHIGATE_BIN" ] || die "no phigate at $PHIGATE_BIN (make bench builds it)"
-    mkdir -p "$work/data"
+    mkdir -p -m 700 "$work/data"
     PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$work/data" PHIGATE_DEMO=true \
         "$PHIGATE_BIN" serve >"$work/phigate.out" 2>"$log" </dev/null &
     started_pids+=($!)

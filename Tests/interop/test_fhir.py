@@ -293,3 +293,51 @@ def test_logout_ends_the_session(server, demo):
     out = requests.post(server.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert out.status_code == 204
     assert get(server, "/auth/me", token).status_code == 401
+
+
+def test_a_resource_shared_with_another_patient_is_not_disclosed_by_search(server, demo, tokens):
+    ehr = {"Authorization": f"Bearer {tokens['ehr.demo']}", "Content-Type": FHIR_JSON}
+    shared = {
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [{
+            "fullUrl": "urn:uuid:7d6f3f1e-3c0e-4d3a-9a59-0c1a3a1f0002",
+            "resource": {"resourceType": "Coverage", "id": "shared-coverage-1", "status": "active",
+                         "beneficiary": {"reference": f"Patient/{demo['treated']}"},
+                         "policyHolder": {"reference": f"Patient/{demo['untreated']}"},
+                         "payor": [{"display": "Demo Insurer"}]},
+            "request": {"method": "PUT", "url": "Coverage/shared-coverage-1"},
+        }],
+    }
+    assert requests.post(server.url("/fhir"), json=shared, headers=ehr, timeout=30).status_code == 200
+    assert get(server, "/fhir/Coverage/shared-coverage-1", tokens["dr.demo"]).status_code == 403
+    search = get(server, f"/fhir/Coverage?patient={demo['treated']}", tokens["dr.demo"]).json()
+    assert "shared-coverage-1" not in str(search)
+    assert search["total"] == len(search.get("entry", []))
+    everything = get(server, f"/fhir/Patient/{demo['treated']}/$everything", tokens["dr.demo"])
+    assert "shared-coverage-1" not in everything.text
+
+
+def test_hostile_inputs_get_4xx_not_500(server, demo, tokens):
+    for query in ("name=", "birthdate=xx1990", "birthdate=1990-13", "identifier=|"):
+        response = get(server, f"/fhir/Patient?{query}", tokens["registrar.demo"])
+        assert response.status_code == 400, (query, response.text)
+        assert response.json()["resourceType"] == "OperationOutcome"
+    for name in ("", "dr demo", "a,b", "x" * 70):
+        response = get(server, f"/fhir/Patient/{demo['treated']}", tokens["ehr.demo"], **{"X-On-Behalf-Of": name})
+        assert response.status_code in (400, 403), (name, response.status_code)
+    huge = requests.post(server.url("/auth/login"), timeout=30, headers={"Content-Type": "application/json"},
+                         data=b'{"username":"x","password":"x","pad":[' + b"1," * 200_000 + b"1]}")
+    assert huge.status_code == 413
+    delete = {"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "fullUrl": "urn:uuid:7d6f3f1e-3c0e-4d3a-9a59-0c1a3a1f0003",
+        "resource": {"resourceType": "Patient", "id": demo["treated"], "name": [{"family": "Overwritten"}]},
+        "request": {"method": "DELETE", "url": f"Patient/{demo['treated']}"}}]}
+    refused = requests.post(server.url("/fhir"), json=delete, timeout=30,
+                            headers={"Authorization": f"Bearer {tokens['ehr.demo']}", "Content-Type": FHIR_JSON})
+    assert refused.status_code == 400
+    assert "Overwritten" not in get(server, f"/fhir/Patient/{demo['treated']}", tokens["dr.demo"]).text
+
+
+def test_phi_responses_are_not_cacheable(server, demo, tokens):
+    response = get(server, f"/fhir/Patient/{demo['treated']}", tokens["dr.demo"])
+    assert response.headers["Cache-Control"] == "no-store"

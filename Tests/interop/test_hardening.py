@@ -1,0 +1,34 @@
+"""What phigate leaves on disk: owner-only files, and refusal of a data directory others can read."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+
+from phigate_process import clean_environment, phigate_bin, start_server
+
+
+def test_a_data_directory_open_to_others_is_refused(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o755)
+    result = subprocess.run([phigate_bin(), "serve"], capture_output=True, text=True, timeout=60,
+                            env=clean_environment({"PHIGATE_DATA_DIR": str(data_dir),
+                                                   "PHIGATE_LISTEN": "127.0.0.1:0"}))
+    assert result.returncode == 78
+    assert "data_dir" in result.stderr and "chmod 700" in result.stderr
+
+
+def test_every_file_phigate_creates_is_owner_only(tmp_path):
+    data_dir = tmp_path / "data"
+    server = start_server(env={"PHIGATE_DEMO": "true"}, data_dir=str(data_dir))
+    server.stop()
+    assert stat.S_IMODE(os.stat(data_dir).st_mode) == 0o700
+    names = sorted(os.listdir(data_dir))
+    assert {"phigate.sqlite", "audit.sqlite", "audit-signing.key", "secrets.key"} <= set(names)
+    for name in names:
+        mode = stat.S_IMODE(os.stat(data_dir / name).st_mode)
+        if name == "audit-signing.pub":
+            continue  # the public key is meant to be read
+        assert mode & 0o077 == 0, f"{name} has mode {oct(mode)}"
