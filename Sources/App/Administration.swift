@@ -61,6 +61,26 @@ public final class Administration {
 
     public func disableUser(_ name: String) throws -> Account { try session.identities.disable(name) }
 
+    /// Lifts a login lockout; true when there was one.
+    public func unlockUser(_ name: String) throws -> Bool {
+        guard try session.identities.account(name) != nil else { throw AdministrationError("no such user") }
+        let login = try session.authenticator.unlock(name)
+        let factor = try session.secondFactor.unlock(name)
+        return login || factor
+    }
+
+    /// Sets a new password; the account's sessions end.
+    public func setPassword(_ name: String, password: String) throws {
+        try session.identities.setPassword(name, password: password)
+    }
+
+    /// Issues a (new) TOTP secret for the account: the secret in base32 and its otpauth URI.
+    /// Replaces a confirmed one, as an administrator re-issuing a lost authenticator would.
+    public func provisionTOTP(_ name: String) throws -> (secret: String, uri: String) {
+        let enrollment = try session.secondFactor.provision(name, replacingConfirmed: true)
+        return (enrollment.secretBase32, enrollment.otpauthURI)
+    }
+
     /// Records an explicit care relationship; the patient must exist.
     public func assignCare(_ name: String, patientID: String) throws {
         guard let account = try session.identities.account(name) else {

@@ -20,6 +20,9 @@ enum RecordCommands {
           phigate user add NAME --role ROLE [--practitioner ID] [--password-stdin]
           phigate user list
           phigate user disable NAME
+          phigate user unlock NAME                      lift a login or second-factor lockout
+          phigate user password NAME [--password-stdin] set a new password (ends their sessions)
+          phigate user totp NAME                        issue a TOTP secret; prints it and its otpauth:// URI
 
         Roles: clinician, registrar, compliance, security-admin, ehr-system. --practitioner links a
         clinician to their FHIR Practitioner id (their encounters make care relationships).
@@ -110,6 +113,37 @@ enum RecordCommands {
                 guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
                 let account = try admin.disableUser(arguments[0])
                 print("disabled \(account.username); their sessions are ended")
+                return 0
+            case "unlock":
+                guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
+                print(try admin.unlockUser(arguments[0]) ? "lockout lifted" : "the account was not locked")
+                return 0
+            case "password":
+                guard arguments.count == 1 || (arguments.count == 2 && arguments[1] == "--password-stdin") else {
+                    return CommandLineInterface.usageError(userUsage)
+                }
+                let fromStdin = arguments.count == 2
+                let password: String
+                if fromStdin {
+                    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                        CommandLineInterface.writeError("phigate: no password on standard input")
+                        return 64
+                    }
+                    password = line
+                } else {
+                    password = SecureRandom.token(byteCount: 16)
+                }
+                try admin.setPassword(arguments[0], password: password)
+                print("password changed; their sessions are ended")
+                if !fromStdin { print("password (shown once): \(password)") }
+                return 0
+            case "totp":
+                guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
+                let issued = try admin.provisionTOTP(arguments[0])
+                print("TOTP secret (shown once; add it to the user's authenticator app, then confirm with a code):")
+                print("  secret: \(issued.secret)")
+                print("  uri:    \(issued.uri)")
+                print("Until a code is confirmed (POST /auth/totp/confirm) it cannot open break-glass.")
                 return 0
             default:
                 return CommandLineInterface.usageError(userUsage)
