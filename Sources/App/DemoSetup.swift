@@ -1,4 +1,5 @@
 import Auth
+import BreakGlass
 import Crypto
 import Foundation
 import Support
@@ -13,6 +14,8 @@ enum DemoSetup {
         var role: Role
         var password: String
         var practitionerID: String?
+        /// For clinicians: a confirmed TOTP secret (base32) and its otpauth URI.
+        var totp: (secret: String, uri: String)?
     }
 
     struct Summary {
@@ -45,7 +48,15 @@ enum DemoSetup {
         for (name, role, practitioner) in accounts {
             let password = SecureRandom.token(byteCount: 16)
             _ = try session.identities.addUser(name, role: role, practitionerID: practitioner, password: password)
-            credentials.append(Credential(username: name, role: role, password: password, practitionerID: practitioner))
+            var totp: (String, String)?
+            if role == .clinician {
+                let secret = SecureRandom.bytes(20)
+                try session.identities.setTOTPSecret(
+                    name, secret: secret, encryptionKey: session.secretKey, confirmed: true)
+                totp = (Base32.encode(secret), SecondFactor.otpauthURI(username: name, secret: secret))
+            }
+            credentials.append(
+                Credential(username: name, role: role, password: password, practitionerID: practitioner, totp: totp))
         }
         return Summary(
             credentials: credentials,
@@ -62,6 +73,11 @@ enum DemoSetup {
             let name = credential.username.column(18)
             let role = credential.role.rawValue.column(16)
             text += "  \(name) \(role) \(credential.password)\n"
+        }
+        text += "\nTOTP secrets for break-glass (add to an authenticator app, or compute codes with pyotp):\n"
+        for credential in summary.credentials {
+            guard let totp = credential.totp else { continue }
+            text += "  \(credential.username.column(18)) \(totp.secret)\n    \(totp.uri)\n"
         }
         if let treated = summary.treatedPatient, let untreated = summary.untreatedPatient {
             text += "\ndr.demo treats patient \(treated.id); patient \(untreated.id) is not theirs (403,"

@@ -17,8 +17,10 @@ final class RecordsSession: @unchecked Sendable {
     let grants: GrantStore
     let reviews: ReviewStore
     let secondFactor: SecondFactor
+    let secretKey: [UInt8]
 
     init(path: String, services: ServiceSettings) throws {
+        secretKey = services.secretKey
         database = try Database(path: path)
         records = try RecordStore(database: database)
         identities = try IdentityStore(database: database, policy: services.authPolicy)

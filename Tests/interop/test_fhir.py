@@ -78,7 +78,7 @@ def test_login_shape_and_me(server, demo, tokens):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     assert body["user"] == {"username": "dr.demo", "role": "clinician", "practitioner": "demo-prac-01",
-                            "totp_enrolled": False}
+                            "totp_enrolled": True}
     assert response.headers["Cache-Control"] == "no-store"
     me = get(server, "/auth/me", tokens["registrar.demo"])
     assert me.status_code == 200
