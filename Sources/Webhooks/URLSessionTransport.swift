@@ -33,7 +33,7 @@ public final class URLSessionTransport: WebhookTransport {
     private let delegate: TransportDelegate
 
     /// A transport whose session allows `maximumConnectionsPerHost` parallel connections to
-    /// one receiver; set it to at least the dispatcher's per-subscriber concurrency.
+    /// one host; give it the dispatcher's total concurrency, since subscribers may share a host.
     public init(
         maximumConnectionsPerHost: Int = 4,
         maximumResponseBytes: Int = defaultMaximumResponseBytes
@@ -120,13 +120,16 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
         guard let entry = pending.withLock({ $0.removeValue(forKey: id) }) else {
             return
         }
-        if cancelling {
-            entry.task.cancel()
-        }
         if let status = entry.status {
             entry.completion(.response(status: status, retryAfterSeconds: entry.retryAfterSeconds))
         } else {
             entry.completion(.failure(failure()))
+        }
+        // After the completion and off the deadline queue: on Linux `cancel()` can block for
+        // half a second, and neither this outcome nor other requests' deadlines may wait.
+        if cancelling {
+            let task = entry.task
+            DispatchQueue.global().async { task.cancel() }
         }
     }
 

@@ -80,8 +80,9 @@ public final class WebhookDispatcher: Sendable {
 
     /// Opens the dispatcher's connection and brings the schema up to date; does not start.
     ///
-    /// `transport` defaults to a ``URLSessionTransport`` sized for the per-subscriber
-    /// concurrency. `jitter` draws the backoff fraction in [0, 1) (default: OpenSSL's
+    /// `transport` defaults to a ``URLSessionTransport`` allowing as many connections per host
+    /// as deliveries in flight: several subscribers may share one host, and a per-host limit
+    /// below the total would let one slow subscriber queue another's requests behind its own. `jitter` draws the backoff fraction in [0, 1) (default: OpenSSL's
     /// generator). `report` receives every attempt and failure on the dispatcher's queue; it
     /// must return quickly and must not call ``stop()``.
     public init(
@@ -100,7 +101,7 @@ public final class WebhookDispatcher: Sendable {
             queue: queue, database: database, configuration: configuration,
             transport: transport
                 ?? URLSessionTransport(
-                    maximumConnectionsPerHost: configuration.maximumConcurrentPerSubscriber),
+                    maximumConnectionsPerHost: configuration.maximumConcurrentDeliveries),
             jitter: jitter, report: report)
     }
 

@@ -4,8 +4,8 @@ import Crypto
 /// `whsec_` followed by the standard base64 of 24 to 64 random bytes.
 ///
 /// The HMAC key is the decoded bytes, not the text. Parsing is strict: the prefix is
-/// case-sensitive, the base64 must be canonical (no whitespace, correct padding when present,
-/// zero trailing bits), and the length must be in range, so that a truncated or mistyped
+/// case-sensitive, the base64 must be canonical (no whitespace, complete padding, zero
+/// trailing bits), and the length must be in range, so that a truncated or mistyped
 /// secret in a configuration file is refused at start-up instead of producing signatures no
 /// receiver accepts.
 ///
@@ -40,8 +40,10 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
         guard text.hasPrefix(Self.prefix) else {
             throw WebhookError(.invalidSecret, "a webhook secret must start with whsec_")
         }
-        guard let decoded = Base64.decode(String(text.dropFirst(Self.prefix.count))) else {
-            throw WebhookError(.invalidSecret, "a webhook secret must be whsec_ + base64")
+        // Padding is required: receivers' libraries decode with padded standard base64.
+        let encoded = String(text.dropFirst(Self.prefix.count))
+        guard encoded.utf8.count % 4 == 0, let decoded = Base64.decode(encoded) else {
+            throw WebhookError(.invalidSecret, "a webhook secret must be whsec_ + padded base64")
         }
         try self.init(bytes: decoded)
     }
