@@ -1,8 +1,8 @@
 /// Where a delivery stands in its state machine.
 ///
 /// ```
-/// pending ──claim──▶ in_flight ──2xx──────────────▶ delivered
-///    ▲                   │ ──410, budget spent──▶ dead
+/// pending ──claim──▶ in_flight ──2xx─────────────▶ delivered
+///    ▲                   │ ──410, budget spent─▶ dead
 ///    └──retry at t───────┘
 /// ```
 /// A crash leaves `in_flight` rows; the next dispatcher start puts them back to `pending`.

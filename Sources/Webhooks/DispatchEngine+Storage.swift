@@ -36,8 +36,22 @@ extension DispatchEngine {
 
     /// Turns into dead letters the pending deliveries that can never be attempted: those of
     /// removed subscribers, and those held for a disabled subscriber past the maximum age.
+    ///
+    /// Runs on every scan, so it looks before it writes: an UPDATE takes the write lock even
+    /// when it matches nothing, and the gateway's own writers share that lock.
     func expireUnsendable(now: Int64) throws(WebhookError) -> Int {
-        try WebhookError.translating("expiring undeliverable deliveries") {
+        let cutoff = now - configuration.policy.maximumAgeMilliseconds
+        return try WebhookError.translating("expiring undeliverable deliveries") {
+            let found = try database.scalar(
+                """
+                SELECT EXISTS (SELECT 1 FROM webhook_deliveries d
+                    JOIN webhook_subscribers s ON s.id = d.subscriber_id
+                    WHERE d.state = 'pending' AND (s.removed_ms IS NOT NULL
+                        OR (s.disabled = 1 AND d.round_started_ms <= ?)))
+                """, [.integer(cutoff)])
+            guard found == 1 else {
+                return 0
+            }
             try database.run(
                 """
                 UPDATE webhook_deliveries SET state = 'dead',
@@ -53,7 +67,7 @@ extension DispatchEngine {
                 WHERE state = 'pending' AND round_started_ms <= ?2 AND subscriber_id IN
                     (SELECT id FROM webhook_subscribers
                      WHERE disabled = 1 AND removed_ms IS NULL)
-                """, [.integer(now), .integer(now - configuration.policy.maximumAgeMilliseconds)])
+                """, [.integer(now), .integer(cutoff)])
             return removed + database.changes
         }
     }

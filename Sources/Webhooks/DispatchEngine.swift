@@ -159,7 +159,8 @@ final class DispatchEngine: @unchecked Sendable {
             return
         }
         let finished = now
-        let duration = Int64((MonotonicClock.nanoseconds() - attempt.startedNanoseconds) / 1_000_000)
+        let elapsed = MonotonicClock.nanoseconds() - attempt.startedNanoseconds
+        let duration = Int64(elapsed / 1_000_000)
         let decision = policy.next(
             attempt.progress, outcome: outcome, now: finished, random: jitter())
         do {
@@ -172,7 +173,9 @@ final class DispatchEngine: @unchecked Sendable {
                         attempt: attempt.number, outcome: outcome, decision: decision,
                         durationMilliseconds: duration)))
         } catch {
-            // The delivery stays in flight until the next start recovers it; see LIMITATIONS.
+            // The delivery stays in flight until the next start recovers it (and resends it).
+            // Retrying the write here would need a queue of unrecorded outcomes; a database
+            // that refuses small writes has bigger problems than a duplicate alert.
             report(.failed(error))
         }
         scan()

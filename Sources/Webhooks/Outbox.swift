@@ -26,12 +26,13 @@ public enum Outbox {
     /// `.storage` when the database fails; in both cases nothing of this event remains, and
     /// the caller's transaction is left open for the caller to roll back or go on.
     @discardableResult
-    public static func enqueue(event: WebhookEvent, in database: Database, clock: WallClock = WallClock())
-        throws(WebhookError) -> Int
-    {
+    public static func enqueue(
+        event: WebhookEvent, in database: Database, clock: WallClock = WallClock()
+    ) throws(WebhookError) -> Int {
         let now = clock.unixMilliseconds()
         let body = event.messageBody
-        return try WebhookError.translating("enqueueing an event", constraintCode: .duplicateEvent) {
+        let operation = "enqueueing an event"
+        return try WebhookError.translating(operation, constraintCode: .duplicateEvent) {
             try database.transaction {
                 try database.run(
                     """

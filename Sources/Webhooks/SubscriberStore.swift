@@ -142,7 +142,8 @@ public final class SubscriberStore {
         }
     }
 
-    private func currentRow(id: String) throws -> (source: WebhookSubscriber.Source, reason: String?)
+    private func currentRow(id: String) throws
+        -> (source: WebhookSubscriber.Source, reason: String?)
     {
         let rows = try database.query(
             "SELECT source, disabled_reason FROM webhook_subscribers "

@@ -82,9 +82,10 @@ public final class WebhookDispatcher: Sendable {
     ///
     /// `transport` defaults to a ``URLSessionTransport`` allowing as many connections per host
     /// as deliveries in flight: several subscribers may share one host, and a per-host limit
-    /// below the total would let one slow subscriber queue another's requests behind its own. `jitter` draws the backoff fraction in [0, 1) (default: OpenSSL's
-    /// generator). `report` receives every attempt and failure on the dispatcher's queue; it
-    /// must return quickly and must not call ``stop()``.
+    /// below the total would let one slow subscriber queue another's requests behind its own.
+    /// `jitter` draws the backoff fraction in [0, 1) (default: OpenSSL's generator). `report`
+    /// receives every attempt and failure on the dispatcher's queue; it must return quickly
+    /// and must not call ``stop()``.
     public init(
         configuration: Configuration, transport: (any WebhookTransport)? = nil,
         jitter: @escaping @Sendable () -> Double = WebhookDispatcher.secureJitter,

@@ -84,7 +84,8 @@ public struct WebhookSubscriber: Sendable, Equatable {
     /// text, in base64url. The same URL keeps its id, its delivery history and its pending
     /// deliveries across restarts and edits of its secret or events.
     public static func configuredID(for url: URL) -> String {
-        let digest = SHA256.hash(Array(("phigate-webhook-subscriber\u{0}" + url.absoluteString).utf8))
+        let input = "phigate-webhook-subscriber\u{0}" + url.absoluteString
+        let digest = SHA256.hash(Array(input.utf8))
         return "cfg_" + Base64URL.encode(Array(digest.prefix(16)))
     }
 

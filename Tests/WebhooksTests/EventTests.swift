@@ -34,8 +34,16 @@ struct EventTests {
         ("{\"a\":\"" + String(repeating: "x", count: 70_000) + "\"}", false),
     ])
     func acceptsOnlyJSONObjectPayloads(payload: String, valid: Bool) {
-        let event = try? WebhookEvent(type: "audit.checkpoint", timestamp: 1, payload: Array(payload.utf8))
-        #expect((event != nil) == valid)
+        let result = Result { () throws(WebhookError) in
+            try WebhookEvent(type: "audit.checkpoint", timestamp: 1, payload: Array(payload.utf8))
+        }
+        switch result {
+        case .success: #expect(valid)
+        case .failure(let error):
+            #expect(!valid && error.code == .invalidPayload)
+            // The refusal never quotes the payload.
+            #expect(payload.count < 3 || !error.description.contains(payload))
+        }
     }
 
     @Test(arguments: [
@@ -46,8 +54,13 @@ struct EventTests {
     ])
     func validatesEventTypes(type: String, valid: Bool) {
         #expect(WebhookEventFilter.isValidType(type) == valid)
-        let event = try? WebhookEvent(type: type, timestamp: 1, payload: Array("{}".utf8))
-        #expect((event != nil) == valid)
+        let result = Result { () throws(WebhookError) in
+            try WebhookEvent(type: type, timestamp: 1, payload: Array("{}".utf8))
+        }
+        switch result {
+        case .success: #expect(valid)
+        case .failure(let error): #expect(!valid && error.code == .invalidEventType)
+        }
     }
 
     @Test(arguments: [

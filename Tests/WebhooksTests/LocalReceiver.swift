@@ -45,7 +45,9 @@ final class LocalReceiver: @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
-                    with: Result { try LocalReceiver(port: port, logPath: logPath, secret: secret) })
+                    with: Result {
+                        try LocalReceiver(port: port, logPath: logPath, secret: secret)
+                    })
             }
         }
     }
@@ -127,7 +129,8 @@ final class LocalReceiver: @unchecked Sendable {
     }
 
     private static let script = #"""
-        import base64, hashlib, hmac, http.server, json, os, signal, socketserver, sys, threading, time
+        import base64, hashlib, hmac, http.server, json, os, signal, socketserver, sys
+        import threading, time
         # The test runner may start children with SIGTERM blocked or ignored.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -143,7 +146,8 @@ final class LocalReceiver: @unchecked Sendable {
                 with lock:
                     n = counts.get(self.path, 0) + 1
                     counts[self.path] = n
-                signed = "%s.%s." % (self.headers.get("webhook-id"), self.headers.get("webhook-timestamp"))
+                msg_id = self.headers.get("webhook-id")
+                signed = "%s.%s." % (msg_id, self.headers.get("webhook-timestamp"))
                 mac = hmac.new(key, signed.encode() + body, hashlib.sha256).digest()
                 expected = "v1," + base64.b64encode(mac).decode()
                 offered = self.headers.get("webhook-signature", "").split(" ")

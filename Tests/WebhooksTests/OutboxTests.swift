@@ -78,7 +78,8 @@ struct OutboxTests {
 
     @Test func eventsWithoutSubscribersAreStillRecorded() throws {
         let fixture = try OutboxFixture()
-        let event = try WebhookEvent(type: "review.overdue", timestamp: 9, payload: Array("{}".utf8))
+        let event = try WebhookEvent(
+            type: "review.overdue", timestamp: 9, payload: Array("{}".utf8))
         #expect(try Outbox.enqueue(event: event, in: fixture.database) == 0)
         #expect(try rowCounts(fixture.database) == (1, 0))
         let body = try fixture.database.query(
@@ -104,9 +105,11 @@ struct OutboxTests {
             ("http://127.0.0.1:9/family", ["break_glass.*"]),
             ("http://127.0.0.1:9/audit", ["audit.checkpoint", "auth.lockout"]),
         ])
-        let disabled = try fixture.store.add(url: URL(string: "http://127.0.0.1:9/off")!, events: ["*"])
+        let disabled = try fixture.store.add(
+            url: URL(string: "http://127.0.0.1:9/off")!, events: ["*"])
         try fixture.store.setDisabled(true, id: disabled.id)
-        let removed = try fixture.store.add(url: URL(string: "http://127.0.0.1:9/gone")!, events: ["*"])
+        let removed = try fixture.store.add(
+            url: URL(string: "http://127.0.0.1:9/gone")!, events: ["*"])
         try fixture.store.remove(id: removed.id)
 
         let event = try fixture.enqueue(type)

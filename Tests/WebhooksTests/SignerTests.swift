@@ -118,10 +118,13 @@ struct SignerTests {
 
     @Test(arguments: secretCases)
     func parsesSecretsStrictly(text: String, byteCount: Int?) {
-        let parsed = try? WebhookSecret(parsing: text)
-        #expect(parsed?.bytes.count == byteCount)
-        if let parsed {
+        let result = Result { () throws(WebhookError) in try WebhookSecret(parsing: text) }
+        switch result {
+        case .success(let parsed):
+            #expect(parsed.bytes.count == byteCount)
             #expect(parsed.text == text)
+        case .failure(let error):
+            #expect(byteCount == nil && error.code == .invalidSecret)
         }
     }
 

@@ -36,7 +36,8 @@ struct SubscriberStoreTests {
 
         #expect(!Data(firstBox).contains(Data(first.secret.bytes)))
         #expect(!Data(firstBox).contains(Data(first.secret.text.utf8)))
-        #expect(try SecretSeal.open(firstBox, subscriberID: first.id, key: fixture.key) == first.secret)
+        let opened = try SecretSeal.open(firstBox, subscriberID: first.id, key: fixture.key)
+        #expect(opened == first.secret)
         #expect(throws: WebhookError.self) {
             try SecretSeal.open(firstBox, subscriberID: second.id, key: fixture.key)
         }
@@ -128,7 +129,8 @@ struct SubscriberStoreTests {
         #expect(report == ConfigSyncReport(updated: [idA], disabled: [idB]))
         let summaries = Dictionary(
             uniqueKeysWithValues: try fixture.store.list().map { ($0.id, $0) })
-        #expect(summaries[idA]?.secretFingerprint == (try WebhookSecret(parsing: other)).fingerprint)
+        let otherFingerprint = try WebhookSecret(parsing: other).fingerprint
+        #expect(summaries[idA]?.secretFingerprint == otherFingerprint)
         #expect(summaries[idB]?.disabled == true)
         #expect(summaries[idB]?.disabledReason == .removedFromConfig)
         #expect(summaries[api.id]?.disabled == false)
@@ -144,7 +146,9 @@ struct SubscriberStoreTests {
     @Test func syncRefusesTheSameURLTwice() throws {
         let fixture = try OutboxFixture()
         #expect {
-            try fixture.configure([("http://127.0.0.1:9/a", ["*"]), ("http://127.0.0.1:9/a", ["x"])])
+            try fixture.configure([
+                ("http://127.0.0.1:9/a", ["*"]), ("http://127.0.0.1:9/a", ["x"]),
+            ])
         } throws: { ($0 as? WebhookError)?.code == .duplicateSubscriber }
         #expect(try fixture.store.list().isEmpty)
     }

@@ -47,9 +47,9 @@ final class OutboxFixture {
 
     /// A configured subscriber with a known secret, returned with its id.
     @discardableResult
-    func configure(_ entries: [(url: String, events: [String])], secret: String = Signatures.specSecret)
-        throws -> [String]
-    {
+    func configure(
+        _ entries: [(url: String, events: [String])], secret: String = Signatures.specSecret
+    ) throws -> [String] {
         let configs = try entries.map {
             try WebhookSubscriberConfig(url: $0.url, secret: secret, events: $0.events)
         }
@@ -62,7 +62,8 @@ final class OutboxFixture {
     func enqueue(_ type: String = "break_glass.activated", payload: String = #"{"grant":"g1"}"#)
         throws -> WebhookEvent
     {
-        let event = try WebhookEvent(type: type, timestamp: 1_800_000_000, payload: Array(payload.utf8))
+        let event = try WebhookEvent(
+            type: type, timestamp: 1_800_000_000, payload: Array(payload.utf8))
         try Outbox.enqueue(event: event, in: database)
         return event
     }
