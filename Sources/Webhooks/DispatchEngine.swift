@@ -109,8 +109,8 @@ final class DispatchEngine: @unchecked Sendable {
             let busy = inFlight.values.lazy.filter { $0 == subscriberID }.count
             let room = min(free, configuration.maximumConcurrentPerSubscriber - busy)
             guard room > 0 else { continue }
-            for deliveryID in try dueDeliveries(of: subscriberID, now: now, limit: room) {
-                try launch(deliveryID, now: now)
+            for deliveryID in try dueDeliveries(of: subscriberID, now: now, limit: room)
+            where try launch(deliveryID, now: now) {
                 free -= 1
             }
             if free == 0 {
@@ -119,11 +119,12 @@ final class DispatchEngine: @unchecked Sendable {
         }
     }
 
-    /// Claims one delivery, signs its request and hands it to the transport.
-    private func launch(_ deliveryID: Int64, now: Int64) throws(WebhookError) {
+    /// Claims one delivery, signs its request and hands it to the transport; returns false
+    /// when the delivery could not be claimed (no longer pending, subscriber disabled).
+    private func launch(_ deliveryID: Int64, now: Int64) throws(WebhookError) -> Bool {
         let timestamp = now / 1_000
         guard let claim = try claim(deliveryID, now: now, webhookTimestamp: timestamp) else {
-            return
+            return false
         }
         let attempt = Attempt(
             deliveryID: deliveryID, eventID: claim.eventID, eventType: claim.eventType,
@@ -139,7 +140,7 @@ final class DispatchEngine: @unchecked Sendable {
         } catch {
             // Recorded as a failed attempt so that the log shows it and the budget ends it.
             queue.async { [weak self] in self?.complete(attempt, .failure(.secretUnreadable)) }
-            return
+            return true
         }
         let request = WebhookRequest.signed(
             url: claim.url, eventID: claim.eventID, timestamp: timestamp, body: claim.body,
@@ -149,6 +150,7 @@ final class DispatchEngine: @unchecked Sendable {
         transport.send(request) { [self] outcome in
             queue.async { self.complete(attempt, outcome) }
         }
+        return true
     }
 
     /// Records an attempt's outcome and the policy's decision, then looks for more work.
