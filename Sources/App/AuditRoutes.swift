@@ -4,11 +4,14 @@ import Policy
 import Server
 import Store
 import Support
+import Webhooks
 
 /// The compliance surface over the audit log: query, verify, checkpoints, accounting of
 /// disclosures and streamed exports. Every use is itself an audit entry.
 struct AuditRoutes {
     let trail: AuditTrail
+    let pool: RecordsPool
+    let alerts: Alerts
     let logger: Logger
 
     static let exportPageSize = 500
@@ -146,6 +149,16 @@ struct AuditRoutes {
             database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName)
         if !report.ok {
             logger.error("audit.verify_failed", ["audit.seq": .int(Int(report.firstBad?.seq ?? 0))])
+            var payload = JSONObjectWriter()
+            payload.add("first_bad_seq", report.firstBad?.seq ?? 0)
+            payload.add("reason", report.firstBad?.reason.description)
+            payload.add("entries_checked", report.entriesChecked)
+            try pool.with { session in
+                try session.database.transaction {
+                    try alerts.enqueue(WebhookEventType.auditVerifyFailed, payload: payload, in: session.database)
+                }
+            }
+            alerts.deliverSoon()
         }
         return Response.json(200, Self.reportJSON(report))
     }

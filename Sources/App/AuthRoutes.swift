@@ -1,6 +1,7 @@
 import Auth
 import Server
 import Support
+import Webhooks
 
 /// Password login, logout and "who am I", answered with JSON and problem+json errors.
 struct AuthRoutes {
@@ -8,6 +9,7 @@ struct AuthRoutes {
     let policy: AuthPolicy
     let trail: AuditTrail
     let sessions: SessionCache
+    let alerts: Alerts
     let logger: Logger
 
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
@@ -64,6 +66,18 @@ struct AuthRoutes {
                     details: ["locked_until": String(failure.lockedUntil ?? 0)])
                 lockout.actor = actor
                 try trail.record(lockout)
+                var payload = JSONObjectWriter()
+                payload.add("user", actor)
+                payload.add("factor", "password")
+                payload.add("locked_until", failure.lockedUntil ?? 0)
+                payload.add("client", request.remoteAddress)
+                payload.add("request_id", request.requestID)
+                try pool.with { session in
+                    try session.database.transaction {
+                        try alerts.enqueue(WebhookEventType.authLockout, payload: payload, in: session.database)
+                    }
+                }
+                alerts.deliverSoon()
             }
             if failure.reason == .locked {
                 throw HTTPProblem(

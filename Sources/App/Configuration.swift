@@ -5,6 +5,7 @@ import HTTP
 import POSIX
 import Server
 import Support
+import Webhooks
 
 /// phigate's settings after parsing and validation. Every field has a safe default, so an empty
 /// file (or none) serves on 127.0.0.1:8080 with data in ./data.
@@ -19,6 +20,9 @@ public struct Configuration: Sendable {
 
     public var audit: AuditSettings
     public var breakGlassPolicy: BreakGlassPolicy
+    public var webhooks: [WebhookSubscriberConfig]
+    public var deniedBurstThreshold: Int
+    public var deniedBurstWindowSeconds: Int64
 
     public struct AuditSettings: Sendable {
         public var keyName: String
@@ -87,6 +91,12 @@ public struct Configuration: Sendable {
             help: "Hours after activation before an unreviewed grant raises review.overdue."),
         .init("break_glass.justification_minimum", .integer(1...2000), default: .int(20),
             help: "Fewest characters a break-glass justification may have."),
+        .init("alerts.denied_burst_threshold", .integer(2...10_000), default: .int(10),
+            help: "Denials of one user within the window that raise access.denied_burst."),
+        .init("alerts.denied_burst_window_seconds", .integer(1...86_400), default: .int(300),
+            help: "The window for access.denied_burst."),
+        .init("webhooks", .webhooks, default: .array([]),
+            help: "Alert subscribers: a list of {url, secret, events}."),
         .init("audit.key_name", .keyName, default: .string("phigate.local/audit"),
             help: "Name of the audit signing key and origin line of its checkpoints."),
         .init("audit.checkpoint_every", .integer(1...1_000_000), default: .int(1000),
@@ -141,11 +151,55 @@ public struct Configuration: Sendable {
             throw ConfigurationError(key: "break_glass.default_minutes", message: "must not exceed break_glass.maximum_minutes")
         }
         breakGlassPolicy = breakGlass
+        deniedBurstThreshold = int("alerts.denied_burst_threshold")
+        deniedBurstWindowSeconds = Int64(int("alerts.denied_burst_window_seconds"))
+        webhooks = try Self.webhookSubscribers(values["webhooks"]!)
         audit = AuditSettings(
             keyName: values["audit.key_name"]!.stringValue!, checkpointEvery: Int64(int("audit.checkpoint_every")),
             checkpointIntervalSeconds: Int64(int("audit.checkpoint_interval_seconds")),
             commitTimeoutMilliseconds: Int64(int("audit.commit_timeout_ms")),
             maxGroupSize: int("audit.max_group_size"), queueCapacity: int("audit.queue_capacity"))
+    }
+}
+
+extension Configuration {
+    /// Each subscriber checked: an http(s) URL, a whsec_ secret, known event types.
+    static func webhookSubscribers(_ value: JSONValue) throws(ConfigurationError) -> [WebhookSubscriberConfig] {
+        guard case .array(let items) = value else {
+            throw ConfigurationError(key: "webhooks", message: "must be a list of {url, secret, events}")
+        }
+        var subscribers: [WebhookSubscriberConfig] = []
+        for (index, item) in items.enumerated() {
+            let key = "webhooks[\(index)]"
+            guard case .object(let fields) = item else {
+                throw ConfigurationError(key: key, message: "must be an object {url, secret, events}")
+            }
+            for name in fields.keys where !["url", "secret", "events"].contains(name) {
+                throw ConfigurationError(key: key + "." + name, message: "is not a webhook setting")
+            }
+            guard let url = fields["url"]?.stringValue else {
+                throw ConfigurationError(key: key + ".url", message: "must be an http or https URL")
+            }
+            guard let secret = fields["secret"]?.stringValue else {
+                throw ConfigurationError(key: key + ".secret", message: "must be a whsec_ secret")
+            }
+            var events: [String] = ["*"]
+            if let listed = fields["events"] {
+                guard case .array(let names) = listed, !names.isEmpty,
+                    names.allSatisfy({ $0.stringValue != nil })
+                else {
+                    throw ConfigurationError(key: key + ".events", message: "must be a non-empty list of event types")
+                }
+                events = names.compactMap(\.stringValue)
+            }
+            do {
+                subscribers.append(try WebhookSubscriberConfig(url: url, secret: secret, events: events))
+            } catch {
+                // The message names what is wrong, never the secret's value.
+                throw ConfigurationError(key: key, message: error.message)
+            }
+        }
+        return subscribers
     }
 }
 
@@ -158,6 +212,8 @@ public struct ConfigurationKey: Sendable {
         case path
         /// A signed-note key name: printable ASCII without spaces or '+'.
         case keyName
+        /// A list of webhook subscribers, checked when the configuration is built.
+        case webhooks
         case choice([String])
     }
 

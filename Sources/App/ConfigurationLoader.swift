@@ -76,6 +76,12 @@ public enum ConfigurationLoader {
             }
         case .address, .path, .choice, .keyName:
             return .string(text)
+        case .webhooks:
+            do {
+                return try JSONValue.parse(Array(text.utf8))
+            } catch {
+                throw ConfigurationError(key: key.name, message: "must be a JSON list (from \(key.environmentName))")
+            }
         }
     }
 
@@ -108,6 +114,10 @@ public enum ConfigurationLoader {
         case .path:
             guard case .string(let text) = value, !text.isEmpty, !text.contains("\0") else {
                 throw ConfigurationError(key: key.name, message: "must be a non-empty path")
+            }
+        case .webhooks:
+            guard case .array = value else {
+                throw ConfigurationError(key: key.name, message: "must be a list of {url, secret, events}")
             }
         case .keyName:
             guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 128,

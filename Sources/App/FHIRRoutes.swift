@@ -3,6 +3,7 @@ import Policy
 import Server
 import Store
 import Support
+import Webhooks
 
 /// The FHIR R4 REST surface: read, search, $everything, transaction and the capability
 /// statement. Every record access goes through `FHIRAccess` before any store read of PHI.
@@ -13,6 +14,8 @@ struct FHIRRoutes {
     let pool: RecordsPool
     let clock: WallClock
     let trail: AuditTrail
+    let alerts: Alerts
+    let denials: DenialMonitor
 
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
         let renderer = OperationOutcomeRenderer()
@@ -188,6 +191,26 @@ struct FHIRRoutes {
     }
 }
 
+extension FHIRRoutes {
+    /// Counts a denial; a user collecting many in a short window raises access.denied_burst.
+    func noteDenial(_ request: Request, _ caller: Caller) throws {
+        let actor = caller.effectiveAccount.username
+        guard denials.recordDenial(actor, now: clock.unixSeconds()) else { return }
+        var payload = JSONObjectWriter()
+        payload.add("user", actor)
+        payload.add("proxy", caller.onBehalfOf != nil ? caller.account.username : nil)
+        payload.add("denials", Int64(denials.threshold))
+        payload.add("window_seconds", denials.windowSeconds)
+        payload.add("request_id", request.requestID)
+        try pool.with { session in
+            try session.database.transaction {
+                try alerts.enqueue(WebhookEventType.accessDeniedBurst, payload: payload, in: session.database)
+            }
+        }
+        alerts.deliverSoon()
+    }
+}
+
 /// What a FHIR handler decided and disclosed, for its audit entry.
 struct AccessRecord {
     var decision: Decision?
@@ -216,6 +239,9 @@ extension FHIRRoutes {
                 trail.entry(
                     request, caller: caller, event: event, action: action.name, outcome: outcome,
                     status: error.status, decision: record.decision, patient: record.patient))
+            if outcome == .denied {
+                try noteDenial(request, caller)
+            }
             throw error
         } catch {
             try trail.record(

@@ -1,9 +1,11 @@
 import Audit
+import Crypto
 import Dispatch
 import Foundation
 import POSIX
 import Server
 import Support
+import Webhooks
 
 /// The composition root: configuration in, a running gateway out.
 ///
@@ -15,6 +17,8 @@ public final class Gateway: Sendable {
     public let readiness = Readiness()
     private let server: HTTPServer
     private let trail: AuditTrail
+    private let dispatcher: WebhookDispatcher
+    private let background: BackgroundTasks
 
     /// Opens the stores and the audit log, creates demo data when asked, and binds the
     /// listener; nothing is served until `run`.
@@ -34,24 +38,57 @@ public final class Gateway: Sendable {
             }
         }
 
+        dispatcher = try WebhookDispatcher(
+            configuration: .init(databasePath: configuration.recordsDatabasePath, encryptionKey: services.secretKey),
+            report: { report in logger.debug("webhooks.report", ["report": .string("\(report)")]) })
+        let alerts = Alerts(dispatcher: dispatcher)
+        try pool.with { session in
+            let sync = try session.subscribers.syncConfigured(configuration.webhooks)
+            if !sync.added.isEmpty || !sync.disabled.isEmpty {
+                logger.notice("webhooks.configured", ["added": .int(sync.added.count), "disabled": .int(sync.disabled.count)])
+            }
+        }
+
         let readiness = self.readiness
         trail = try AuditTrail(configuration: configuration, readiness: readiness, logger: logger) { checkpoint in
-            logger.debug("audit.checkpoint", ["audit.size": .int(Int(checkpoint.size))])
+            var payload = JSONObjectWriter()
+            payload.add("size", checkpoint.size)
+            payload.add("head_hash", Base64.encode(checkpoint.headHash))
+            payload.add("signed_at", checkpoint.signedAt)
+            payload.add("signed_note", checkpoint.signedNote)
+            do {
+                try pool.with { session in
+                    try session.database.transaction {
+                        try alerts.enqueue(WebhookEventType.auditCheckpoint, payload: payload, in: session.database)
+                    }
+                }
+                alerts.deliverSoon()
+            } catch {
+                logger.error("webhooks.checkpoint_enqueue_failed", ["audit.size": .int(Int(checkpoint.size))])
+            }
         }
         let metrics = ServerMetrics()
         let trail = self.trail
         let clock = WallClock()
         let sessions = SessionCache()
+        let denials = DenialMonitor(
+            threshold: configuration.deniedBurstThreshold, windowSeconds: configuration.deniedBurstWindowSeconds)
         let authentication = AuthenticationMiddleware(pool: pool, trail: trail, sessions: sessions)
         var routes: [Route] = []
         routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() + trail.metrics() }
-        routes += AuthRoutes(pool: pool, policy: configuration.authPolicy, trail: trail, sessions: sessions, logger: logger)
+        routes += AuthRoutes(
+            pool: pool, policy: configuration.authPolicy, trail: trail, sessions: sessions, alerts: alerts, logger: logger)
             .routes(authentication: authentication)
-        routes += FHIRRoutes(pool: pool, clock: clock, trail: trail).routes(authentication: authentication)
-        routes += AuditRoutes(trail: trail, logger: logger).routes(authentication: authentication)
+        routes += FHIRRoutes(pool: pool, clock: clock, trail: trail, alerts: alerts, denials: denials)
+            .routes(authentication: authentication)
+        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger).routes(authentication: authentication)
+        routes += BreakGlassRoutes(pool: pool, trail: trail, alerts: alerts, logger: logger)
+            .routes(authentication: authentication)
+        routes += WebhookAdminRoutes(pool: pool, trail: trail).routes(authentication: authentication)
         let router = Router(routes: routes)
         server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
         try trail.recordStart(version: GatewayVersion.current)
+        background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger)
     }
 
     /// The address actually bound, with port 0 resolved.
@@ -67,13 +104,17 @@ public final class Gateway: Sendable {
             readiness.set("shutting_down", ready: false)
             server.shutdown()
         }
+        dispatcher.start()
+        background.start()
         server.start()
         server.wait()
+        background.stop()
         do {
             try trail.recordStop()
         } catch {
             logger.error("audit.close_failed", ["error": .string("\(error)")])
         }
+        dispatcher.stop()
         logger.info("server.stopped")
     }
 

@@ -3,6 +3,7 @@ import BreakGlass
 import Dispatch
 import Foundation
 import Store
+import Webhooks
 import Synchronization
 
 /// One SQLite connection to the records database with the services that use it.
@@ -17,6 +18,7 @@ final class RecordsSession: @unchecked Sendable {
     let grants: GrantStore
     let reviews: ReviewStore
     let secondFactor: SecondFactor
+    let subscribers: SubscriberStore
     let secretKey: [UInt8]
 
     init(path: String, services: ServiceSettings) throws {
@@ -28,6 +30,7 @@ final class RecordsSession: @unchecked Sendable {
         grants = try GrantStore(database: database, policy: services.breakGlassPolicy)
         reviews = try ReviewStore(database: database)
         secondFactor = try SecondFactor(identities: identities, encryptionKey: services.secretKey)
+        subscribers = try SubscriberStore(database: database, encryptionKey: services.secretKey)
     }
 }
 

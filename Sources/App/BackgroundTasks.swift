@@ -1,0 +1,67 @@
+import BreakGlass
+import Dispatch
+import Support
+import Webhooks
+
+/// Periodic work beside the request path: raising `review.overdue` for break-glass grants that
+/// nobody has reviewed by their deadline, once per grant.
+///
+/// `@unchecked Sendable`: the timer is created in `init`, resumed in `start` and cancelled in
+/// `stop`, all from the thread that runs the gateway; its handler runs on the private queue.
+final class BackgroundTasks: @unchecked Sendable {
+    private let pool: RecordsPool
+    private let trail: AuditTrail
+    private let alerts: Alerts
+    private let logger: Logger
+    private let timer: any DispatchSourceTimer
+
+    static let interval: DispatchTimeInterval = .seconds(30)
+
+    init(pool: RecordsPool, trail: AuditTrail, alerts: Alerts, logger: Logger) {
+        self.pool = pool
+        self.trail = trail
+        self.alerts = alerts
+        self.logger = logger
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "phigate.background"))
+        timer.schedule(deadline: .now() + .seconds(1), repeating: Self.interval, leeway: .seconds(1))
+        timer.setEventHandler { [weak self] in self?.raiseOverdueReviews() }
+    }
+
+    func start() { timer.resume() }
+
+    func stop() { timer.cancel() }
+
+    /// One pass: each overdue, not yet notified review gets its alert and audit entry, with the
+    /// claim, the outbox row and the entry in one transaction.
+    func raiseOverdueReviews() {
+        do {
+            let raised = try pool.with { session -> Int in
+                let now = trail.now / 1000
+                var count = 0
+                for review in try session.reviews.overdue(now: now) {
+                    let claimed = try session.reviews.markOverdueNotified(review.grant.id, now: now) { _ in
+                        var payload = JSONObjectWriter()
+                        payload.add("grant_id", review.grant.id)
+                        payload.add("user", review.grant.holder)
+                        payload.add("patient", review.grant.patientID)
+                        payload.add("due_at", review.dueAt)
+                        try alerts.enqueue(WebhookEventType.reviewOverdue, payload: payload, in: session.database)
+                        try trail.record(
+                            .init(
+                                time: trail.now, event: "review.overdue", actor: "phigate", action: "review.overdue",
+                                outcome: "allowed", status: 0, patient: review.grant.patientID,
+                                grant: review.grant.id))
+                    }
+                    if claimed { count += 1 }
+                }
+                return count
+            }
+            if raised > 0 {
+                alerts.deliverSoon()
+                logger.notice("review.overdue", ["count": .int(raised)])
+            }
+        } catch {
+            logger.error("review.overdue_failed", ["error.type": .string(String(describing: type(of: error)))])
+        }
+    }
+}

@@ -1,0 +1,376 @@
+import Audit
+import Auth
+import BreakGlass
+import Policy
+import Server
+import Store
+import Support
+import Webhooks
+
+/// Break-glass: the one explicit way around least privilege, and its review.
+///
+/// Activation needs a clinician, a reason from the fixed list, a written justification, an
+/// acknowledgement and a fresh TOTP code. The grant, its review entry and its alert commit in
+/// one transaction, and the audit entry is durable before that commit; the response goes out
+/// only after both.
+struct BreakGlassRoutes {
+    let pool: RecordsPool
+    let trail: AuditTrail
+    let alerts: Alerts
+    let logger: Logger
+
+    func routes(authentication: AuthenticationMiddleware) -> [Route] {
+        let guarded = [authentication] as [any Middleware]
+        return [
+            Route("POST", "/break-glass", middleware: guarded) { request in try activate(request) },
+            Route("GET", "/break-glass", middleware: guarded) { request in try list(request) },
+            Route("DELETE", "/break-glass/{id}", middleware: guarded) { request in try end(request) },
+            Route("GET", "/reviews", middleware: guarded) { request in try reviews(request) },
+            Route("POST", "/reviews/{id}", middleware: guarded) { request in try review(request) },
+            Route("POST", "/auth/totp/enroll", middleware: guarded) { request in try enroll(request) },
+            Route("POST", "/auth/totp/confirm", middleware: guarded) { request in try confirm(request) },
+        ]
+    }
+
+    // MARK: - Activation
+
+    func activate(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let now = trail.now / 1000
+        let decision = AccessPolicy.decide(caller.accessRequest(.activateBreakGlass, now: now))
+        let fields: [String: JSONValue]
+        do {
+            guard decision.allowed else {
+                throw HTTPProblem(status: decision.status, detail: "Only clinicians may activate break-glass.")
+            }
+            fields = try AuthRoutes.jsonObject(request)
+        } catch let error as HTTPProblem {
+            try audit(request, caller, "break_glass.activate", .denied, error.status, decision: decision)
+            throw error
+        }
+        let holder = caller.effectiveAccount
+        let activation = ActivationRequest(
+            patientID: fields["patient"]?.stringValue ?? "", reason: fields["reason"]?.stringValue ?? "",
+            justification: fields["justification"]?.stringValue ?? "",
+            acknowledged: fields["acknowledge"]?.boolValue ?? false,
+            durationMinutes: fields["duration_minutes"]?.intValue.map { Int(clamping: $0) })
+        let code = fields["totp"]?.stringValue ?? ""
+
+        return try pool.with { session in
+            do {
+                try session.grants.precheck(activation, holder: holder.principal, now: now)
+                let step = try verifySecondFactor(session, request, caller, code)
+                guard try session.records.storedResource(type: "Patient", id: activation.patientID) != nil else {
+                    throw HTTPProblem.notFound("No patient with that id.")
+                }
+                let grant = try session.grants.activate(
+                    activation, holder: holder.principal, secondFactorStep: step, now: now
+                ) { grant in
+                    var payload = JSONObjectWriter()
+                    payload.add("grant_id", grant.id)
+                    payload.add("user", grant.holder)
+                    payload.add("proxy", caller.onBehalfOf != nil ? caller.account.username : nil)
+                    payload.add("patient", grant.patientID)
+                    payload.add("reason", grant.reason.rawValue)
+                    payload.add("justification", grant.justification)
+                    payload.add("activated_at", grant.createdAt)
+                    payload.add("expires_at", grant.expiresAt)
+                    payload.add("request_id", request.requestID)
+                    try alerts.enqueue(WebhookEventType.breakGlassActivated, payload: payload, in: session.database)
+                    var entry = trail.entry(
+                        request, caller: caller, event: "break_glass.activate", action: Action.activateBreakGlass.name,
+                        outcome: .allowed, status: 201, decision: decision, patient: grant.patientID)
+                    entry.grant = grant.id
+                    entry.purpose = Purpose.breakGlass.rawValue
+                    entry.reason = grant.reason.rawValue
+                    entry.justification = grant.justification
+                    entry.details = ["expires_at": String(grant.expiresAt)]
+                    try trail.record(entry)
+                }
+                alerts.deliverSoon()
+                logger.notice("break_glass.activated", ["grant.id": .string(grant.id), "user": .string(grant.holder)])
+                return Response.json(201, Self.grantJSON(grant, warning: Self.warning(grant)))
+            } catch let error as BreakGlassError {
+                let problem = Self.problem(error)
+                try audit(request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
+                    patient: activation.patientID, details: ["error": error.code.description])
+                throw problem
+            } catch let problem as HTTPProblem {
+                try audit(request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
+                    patient: activation.patientID)
+                throw problem
+            }
+        }
+    }
+
+    /// Checks the TOTP code; a replayed code and a second-factor lockout raise alerts.
+    private func verifySecondFactor(_ session: RecordsSession, _ request: Request, _ caller: Caller, _ code: String)
+        throws -> UInt64
+    {
+        let username = caller.effectiveAccount.username
+        let outcome: Result<UInt64, BreakGlassError>
+        do throws(BreakGlassError) {
+            outcome = .success(try session.secondFactor.verify(username, code: code))
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let error) = outcome, error.code == .replayed || error.lockoutStarted {
+            try raiseFactorAlert(
+                session, request, username: username, replayed: error.code == .replayed, lockedUntil: error.lockedUntil)
+        }
+        return try outcome.get()
+    }
+
+    private func raiseFactorAlert(
+        _ session: RecordsSession, _ request: Request, username: String, replayed: Bool, lockedUntil: Int64?
+    ) throws {
+        var payload = JSONObjectWriter()
+        payload.add("user", username)
+        payload.add("factor", "totp")
+        payload.add("cause", replayed ? "replayed_code" : "too_many_wrong_codes")
+        payload.add("request_id", request.requestID)
+        if let lockedUntil { payload.add("locked_until", lockedUntil) }
+        try session.database.transaction {
+            try alerts.enqueue(WebhookEventType.authLockout, payload: payload, in: session.database)
+        }
+        alerts.deliverSoon()
+        logger.warning(replayed ? "auth.totp_replayed" : "auth.totp_lockout", ["user": .string(username)])
+    }
+
+    static func warning(_ grant: Grant) -> String {
+        "Break-glass access to patient \(grant.patientID) is active until "
+            + WallClock.iso8601(unixSeconds: grant.expiresAt) + ". It applies only to requests that send "
+            + "X-Break-Glass: \(grant.id). Every access under it is recorded in the audit log with your reason and "
+            + "justification; security and compliance have been alerted, and compliance will review this grant."
+    }
+
+    static func grantJSON(_ grant: Grant, warning: String? = nil, now: Int64? = nil) -> String {
+        var out = JSONObjectWriter()
+        out.add("id", grant.id)
+        out.add("patient", grant.patientID)
+        out.add("holder", grant.holder)
+        out.add("reason", grant.reason.rawValue)
+        out.add("justification", grant.justification)
+        out.add("activated_at", WallClock.iso8601(unixSeconds: grant.createdAt))
+        out.add("expires_at", WallClock.iso8601(unixSeconds: grant.expiresAt))
+        if let ended = grant.endedAt { out.add("ended_at", WallClock.iso8601(unixSeconds: ended)) }
+        out.add("ended_by", grant.endedBy)
+        if let now { out.add("status", grant.status(at: now).rawValue) }
+        out.add("warning", warning)
+        return out.text
+    }
+
+    // MARK: - Listing and ending
+
+    func list(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let now = trail.now / 1000
+        let decision = AccessPolicy.decide(caller.accessRequest(.listOwnGrants, now: now))
+        guard decision.allowed else {
+            try audit(request, caller, "break_glass.list", .denied, 403, decision: decision)
+            throw HTTPProblem(status: decision.status, detail: "Only clinicians hold break-glass grants.")
+        }
+        let grants = try pool.with { try $0.grants.all(holder: caller.effectiveAccount.username) }
+        let items = grants.map { Self.grantJSON($0, now: now) }
+        return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
+    }
+
+    func end(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let id = request.pathParameters["id"]!
+        guard GrantStore.isWellFormedID(id) else { throw HTTPProblem.badRequest("That is not a grant id.") }
+        let now = trail.now / 1000
+        return try pool.with { session in
+            guard let existing = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
+            let decision = AccessPolicy.decide(caller.accessRequest(.endGrant(holder: existing.holder), now: now))
+            guard decision.allowed else {
+                try audit(request, caller, "break_glass.end", .denied, 403, decision: decision, grant: id)
+                throw HTTPProblem(status: decision.status, detail: "Only the holder or a security-admin ends a grant.")
+            }
+            do {
+                let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
+                    var payload = JSONObjectWriter()
+                    payload.add("grant_id", grant.id)
+                    payload.add("user", grant.holder)
+                    payload.add("patient", grant.patientID)
+                    payload.add("ended_by", grant.endedBy)
+                    payload.add("ended_at", grant.endedAt ?? now)
+                    try alerts.enqueue(WebhookEventType.breakGlassEnded, payload: payload, in: session.database)
+                    try audit(request, caller, "break_glass.end", .allowed, 200, decision: decision, grant: id,
+                        patient: grant.patientID)
+                }
+                alerts.deliverSoon()
+                return Response.json(200, Self.grantJSON(grant, now: now))
+            } catch let error as BreakGlassError {
+                throw Self.problem(error)
+            }
+        }
+    }
+
+    // MARK: - Reviews
+
+    func reviews(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let now = trail.now / 1000
+        let decision = AccessPolicy.decide(caller.accessRequest(.listReviews, now: now))
+        guard decision.allowed else {
+            try audit(request, caller, "review.list", .denied, 403, decision: decision)
+            throw HTTPProblem(status: decision.status, detail: "Reviews are for compliance accounts.")
+        }
+        let statusName = request.queryItems?.first { $0.name == "status" }?.value
+        var status: ReviewStatus?
+        if let statusName {
+            guard let parsed = ReviewStatus(rawValue: statusName) else {
+                throw HTTPProblem.badRequest("status is pending, needs-follow-up or completed.")
+            }
+            status = parsed
+        }
+        try audit(request, caller, "review.list", .allowed, 200, decision: decision)
+        let list = try pool.with { try $0.reviews.list(status: status, limit: 500) }
+        let items = list.map { Self.reviewJSON($0, now: now) }
+        return Response.json(200, "{\"reviews\":[" + items.joined(separator: ",") + "]}")
+    }
+
+    static func reviewJSON(_ review: Review, now: Int64) -> String {
+        var out = JSONObjectWriter()
+        out.add(raw: "grant", grantJSON(review.grant, now: now))
+        out.add("status", review.status.rawValue)
+        out.add("due_at", WallClock.iso8601(unixSeconds: review.dueAt))
+        out.add(raw: "overdue", review.isOverdue(at: now) ? "true" : "false")
+        let decisions = review.decisions.map { d -> String in
+            var item = JSONObjectWriter()
+            item.add("reviewer", d.reviewer)
+            item.add("disposition", d.disposition.rawValue)
+            item.add("notes", d.notes)
+            item.add("decided_at", WallClock.iso8601(unixSeconds: d.decidedAt))
+            return item.text
+        }
+        out.add(raw: "decisions", "[" + decisions.joined(separator: ",") + "]")
+        return out.text
+    }
+
+    func review(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let id = request.pathParameters["id"]!
+        guard GrantStore.isWellFormedID(id) else { throw HTTPProblem.badRequest("That is not a grant id.") }
+        let now = trail.now / 1000
+        let fields = try AuthRoutes.jsonObject(request)
+        guard let dispositionName = fields["disposition"]?.stringValue,
+            let disposition = Disposition(rawValue: dispositionName)
+        else {
+            throw HTTPProblem.badRequest("disposition is justified, unjustified or needs-follow-up.")
+        }
+        let notes = fields["notes"]?.stringValue ?? ""
+        return try pool.with { session in
+            guard let grant = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
+            let decision = AccessPolicy.decide(caller.accessRequest(.reviewGrant(holder: grant.holder), now: now))
+            guard decision.allowed else {
+                try audit(request, caller, "review.complete", .denied, 403, decision: decision, grant: id)
+                throw HTTPProblem(
+                    status: decision.status,
+                    detail: decision.rule == PolicyRule.denySelfReview.rawValue
+                        ? "Nobody reviews their own break-glass grant." : "Reviews are for compliance accounts.")
+            }
+            do {
+                let result = try session.reviews.review(
+                    id, reviewer: caller.effectiveAccount.principal, disposition: disposition, notes: notes, now: now
+                ) { review in
+                    var payload = JSONObjectWriter()
+                    payload.add("grant_id", id)
+                    payload.add("user", grant.holder)
+                    payload.add("reviewer", caller.effectiveAccount.username)
+                    payload.add("disposition", disposition.rawValue)
+                    payload.add("status", review.status.rawValue)
+                    try alerts.enqueue(WebhookEventType.reviewCompleted, payload: payload, in: session.database)
+                    try audit(request, caller, "review.complete", .allowed, 200, decision: decision, grant: id,
+                        patient: grant.patientID, details: ["disposition": disposition.rawValue])
+                }
+                alerts.deliverSoon()
+                return Response.json(200, Self.reviewJSON(result, now: now))
+            } catch let error as BreakGlassError {
+                throw Self.problem(error)
+            }
+        }
+    }
+
+    // MARK: - TOTP enrolment
+
+    func enroll(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        guard caller.account.role != .ehrSystem, caller.onBehalfOf == nil else {
+            throw HTTPProblem(status: 403, detail: "Service accounts have no second factor.")
+        }
+        do {
+            let enrollment = try pool.with { try $0.secondFactor.provision(caller.account.username) }
+            try audit(request, caller, "auth.totp_enroll", .allowed, 200)
+            var out = JSONObjectWriter()
+            out.add("secret", enrollment.secretBase32)
+            out.add("otpauth_uri", enrollment.otpauthURI)
+            var response = Response.json(200, out.text)
+            response.headers.add(name: "Cache-Control", value: "no-store")
+            return response
+        } catch let error as BreakGlassError {
+            try audit(request, caller, "auth.totp_enroll", .denied, Self.problem(error).status)
+            throw Self.problem(error)
+        }
+    }
+
+    func confirm(_ request: Request) throws -> Response {
+        let caller = try request.caller
+        let fields = try AuthRoutes.jsonObject(request)
+        let code = fields["code"]?.stringValue ?? ""
+        do {
+            _ = try pool.with { try $0.secondFactor.confirm(caller.account.username, code: code) }
+            try audit(request, caller, "auth.totp_confirm", .allowed, 200)
+            return Response.json(200, "{\"confirmed\":true}")
+        } catch let error as BreakGlassError {
+            try audit(request, caller, "auth.totp_confirm", .denied, Self.problem(error).status)
+            throw Self.problem(error)
+        }
+    }
+
+    // MARK: - Shared
+
+    private func audit(
+        _ request: Request, _ caller: Caller, _ event: String, _ outcome: AuditTrail.Outcome, _ status: Int,
+        decision: Decision? = nil, grant: String? = nil, patient: String? = nil, details: [String: String] = [:]
+    ) throws {
+        var entry = trail.entry(
+            request, caller: caller, event: event, action: event, outcome: outcome, status: status,
+            decision: decision, patient: patient, details: details)
+        entry.grant = grant ?? entry.grant
+        try trail.record(entry)
+    }
+
+    /// The client-facing form of a break-glass refusal; messages are the engine's safe ones.
+    static func problem(_ error: BreakGlassError) -> HTTPProblem {
+        switch error.code {
+        case .malformedCode:
+            return HTTPProblem.badRequest("totp must be exactly six digits from your authenticator.")
+        case .wrongCode, .replayed:
+            return HTTPProblem(status: 403, detail: "The second factor was not accepted.")
+        case .factorLocked:
+            let wait = max(1, (error.lockedUntil ?? 0) - WallClock().unixSeconds())
+            return HTTPProblem(
+                status: 429, detail: "Too many wrong codes; the second factor is locked for a while.",
+                headers: [("Retry-After", String(wait))])
+        case .notEnrolled:
+            return HTTPProblem(
+                status: 403, detail: "Enroll a second factor first: POST /auth/totp/enroll, then /auth/totp/confirm.")
+        case .alreadyEnrolled:
+            return HTTPProblem(status: 409, detail: "A confirmed second factor exists; ask a security-admin to reissue it.")
+        case .tooManyActiveGrants, .alreadyActive, .notActive, .alreadyReviewed:
+            var detail = error.message
+            if let grant = error.grantID { detail += " (grant \(grant))" }
+            return HTTPProblem(status: 409, detail: detail)
+        case .notPermitted, .selfReview:
+            return HTTPProblem(status: 403, detail: error.message)
+        case .notFound:
+            return HTTPProblem.notFound(error.message)
+        case .storage, .invalidPolicy, .invalidKey, .unknownUser:
+            return HTTPProblem(status: 500, detail: "The break-glass store failed; quote the request id.")
+        default:
+            return HTTPProblem.badRequest(error.message)
+        }
+    }
+}
