@@ -23,6 +23,7 @@ public struct Configuration: Sendable {
     public var webhooks: [WebhookSubscriberConfig]
     public var deniedBurstThreshold: Int
     public var deniedBurstWindowSeconds: Int64
+    public var deliveryPolicy: DeliveryPolicy
 
     public struct AuditSettings: Sendable {
         public var keyName: String
@@ -95,6 +96,14 @@ public struct Configuration: Sendable {
             help: "Denials of one user within the window that raise access.denied_burst."),
         .init("alerts.denied_burst_window_seconds", .integer(1...86_400), default: .int(300),
             help: "The window for access.denied_burst."),
+        .init("alerts.retry_base_milliseconds", .integer(10...600_000), default: .int(1000),
+            help: "First retry delay of a failed alert delivery; doubles per attempt, with full jitter."),
+        .init("alerts.retry_cap_seconds", .integer(1...86_400), default: .int(600),
+            help: "Longest delay between delivery attempts."),
+        .init("alerts.max_attempts", .integer(1...1000), default: .int(15),
+            help: "Attempts before an alert becomes a dead letter."),
+        .init("alerts.max_age_hours", .integer(1...720), default: .int(24),
+            help: "Age after which an undelivered alert becomes a dead letter."),
         .init("webhooks", .webhooks, default: .array([]),
             help: "Alert subscribers: a list of {url, secret, events}."),
         .init("audit.key_name", .keyName, default: .string("phigate.local/audit"),
@@ -154,6 +163,14 @@ public struct Configuration: Sendable {
         deniedBurstThreshold = int("alerts.denied_burst_threshold")
         deniedBurstWindowSeconds = Int64(int("alerts.denied_burst_window_seconds"))
         webhooks = try Self.webhookSubscribers(values["webhooks"]!)
+        deliveryPolicy = DeliveryPolicy(
+            baseDelayMilliseconds: Int64(int("alerts.retry_base_milliseconds")),
+            maximumDelayMilliseconds: Int64(int("alerts.retry_cap_seconds")) * 1000,
+            maximumAttempts: int("alerts.max_attempts"),
+            maximumAgeMilliseconds: Int64(int("alerts.max_age_hours")) * 3_600_000)
+        guard deliveryPolicy.baseDelayMilliseconds <= deliveryPolicy.maximumDelayMilliseconds else {
+            throw ConfigurationError(key: "alerts.retry_base_milliseconds", message: "must not exceed alerts.retry_cap_seconds")
+        }
         audit = AuditSettings(
             keyName: values["audit.key_name"]!.stringValue!, checkpointEvery: Int64(int("audit.checkpoint_every")),
             checkpointIntervalSeconds: Int64(int("audit.checkpoint_interval_seconds")),

@@ -39,7 +39,9 @@ public final class Gateway: Sendable {
         }
 
         dispatcher = try WebhookDispatcher(
-            configuration: .init(databasePath: configuration.recordsDatabasePath, encryptionKey: services.secretKey),
+            configuration: .init(
+                databasePath: configuration.recordsDatabasePath, encryptionKey: services.secretKey,
+                policy: configuration.deliveryPolicy),
             report: { report in logger.debug("webhooks.report", ["report": .string("\(report)")]) })
         let alerts = Alerts(dispatcher: dispatcher)
         try pool.with { session in

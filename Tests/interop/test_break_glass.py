@@ -1,0 +1,209 @@
+"""Break-glass end to end: second factor, grants used only when named, review, signed alerts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+
+import pyotp
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from phigate_process import start_server
+from webhook_receiver import Receiver
+
+CREDENTIAL = re.compile(r"^\s+(\S+)\s+(clinician|registrar|compliance|security-admin|ehr-system)\s+(\S+)\s*$")
+TOTP_LINE = re.compile(r"^\s+(dr\.\S+)\s+([A-Z2-7]{16,})\s*$")
+SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+JUSTIFICATION = "Patient arrived unconscious in the ED; need allergies and medications now."
+
+
+def start_demo(receiver, data_dir=None, fresh=True):
+    env = {"PHIGATE_DEMO": "true", "PHIGATE_ALERTS_RETRY_BASE_MILLISECONDS": "100",
+           "PHIGATE_ALERTS_RETRY_CAP_SECONDS": "1", "PHIGATE_ALERTS_MAX_ATTEMPTS": "1000",
+           "PHIGATE_WEBHOOKS": json.dumps([{"url": receiver.url, "secret": SECRET, "events": ["*"]}])}
+    server = start_server(env=env, data_dir=data_dir)
+    deadline = time.monotonic() + 30
+    passwords, totp = {}, {}
+    while fresh and time.monotonic() < deadline and ("dr.colleague" not in totp or "ehr.demo" not in passwords):
+        for line in server.stdout.lines:
+            if m := CREDENTIAL.match(line):
+                passwords[m.group(1)] = m.group(3)
+            if m := TOTP_LINE.match(line):
+                totp[m.group(1)] = m.group(2)
+        time.sleep(0.05)
+    return server, passwords, totp
+
+
+def login(server, name, password):
+    response = requests.post(server.url("/auth/login"), json={"username": name, "password": password}, timeout=30)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def code(secret, steps=0):
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps)
+
+
+def activation(totp_code, patient="demo-pat-0002", **overrides):
+    body = {"patient": patient, "reason": "emergency-treatment", "justification": JUSTIFICATION,
+            "totp": totp_code, "acknowledge": True}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture(scope="module")
+def setup():
+    receiver = Receiver()
+    server, passwords, totp = start_demo(receiver)
+    clinician = login(server, "dr.demo", passwords["dr.demo"])
+    compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+    yield server, passwords, totp, clinician, compliance, receiver
+    server.stop()
+    receiver.stop()
+
+
+def post(server, path, headers, body):
+    return requests.post(server.url(path), json=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("overrides,status", [
+    ({"totp": "12345"}, 400), ({"totp": "1234567"}, 400), ({"totp": " 123456"}, 400), ({"totp": "+12345"}, 400),
+    ({"totp": "１２３４５６"}, 400), ({"totp": ""}, 400),
+    ({"acknowledge": False}, 400), ({"acknowledge": "true"}, 400), ({"justification": "because"}, 400),
+    ({"justification": "   " * 20}, 400), ({"reason": "curiosity"}, 400), ({"patient": "../x"}, 400),
+])
+def test_activation_refuses_incomplete_requests_without_using_the_code(setup, overrides, status):
+    server, _, totp, clinician, *_ = setup
+    response = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], -1), **overrides))
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_other_roles_cannot_break_the_glass(setup):
+    server, passwords, totp, _, compliance, _ = setup
+    assert post(server, "/break-glass", compliance, activation("000000")).status_code == 403
+    registrar = login(server, "registrar.demo", passwords["registrar.demo"])
+    assert post(server, "/break-glass", registrar, activation("000000")).status_code == 403
+
+
+def test_the_whole_flow(setup):
+    server, _, totp, clinician, compliance, receiver = setup
+    untreated = server.url("/fhir/Patient/demo-pat-0002")
+    assert requests.get(untreated, headers=clinician, timeout=30).status_code == 403
+
+    wrong = post(server, "/break-glass", clinician, activation(pyotp.TOTP(pyotp.random_base32()).now()))
+    assert wrong.status_code == 403
+
+    started = time.monotonic()
+    granted = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], -1)))
+    assert granted.status_code == 201, granted.text
+    grant = granted.json()
+    assert grant["id"].startswith("bg_") and grant["patient"] == "demo-pat-0002"
+    assert grant["reason"] == "emergency-treatment"
+    assert "X-Break-Glass" in grant["warning"] and "alerted" in grant["warning"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", grant["expires_at"])
+
+    replay = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], -1), patient="demo-pat-0003"))
+    assert replay.status_code == 403
+
+    assert requests.get(untreated, headers=clinician, timeout=30).status_code == 403
+    named = {**clinician, "X-Break-Glass": grant["id"]}
+    assert requests.get(untreated, headers=named, timeout=30).status_code == 200
+    other = requests.get(server.url("/fhir/Patient/demo-pat-0003"), headers=named, timeout=30)
+    assert other.status_code == 403
+    malformed = requests.get(untreated, headers={**clinician, "X-Break-Glass": "not-a-grant"}, timeout=30)
+    assert malformed.status_code == 400
+
+    alerts = receiver.wait_for("break_glass.activated")
+    assert alerts, "no break_glass.activated alert arrived"
+    delivery = alerts[0]
+    payload = Webhook(SECRET).verify(delivery["body"], delivery["headers"])
+    assert payload["type"] == "break_glass.activated"
+    assert payload["data"]["grant_id"] == grant["id"]
+    assert payload["data"]["patient"] == "demo-pat-0002"
+    assert payload["data"]["justification"] == JUSTIFICATION
+    assert delivery["at"] - started < 10
+    assert receiver.wait_for("auth.lockout"), "a replayed code must raise an alert"
+
+    log = requests.get(server.url("/audit/events"), headers=compliance, params={"grant": grant["id"], "limit": 100},
+                       timeout=30).json()["entries"]
+    events = [e["event"] for e in log]
+    assert "break_glass.activate" in events
+    read = next(e for e in log if e["event"] == "fhir.read")
+    assert read["purpose"] == "BTG" and read["grant"] == grant["id"] and read["rule"] == "clinician.break_glass"
+    activate = next(e for e in log if e["event"] == "break_glass.activate")
+    assert activate["justification"] == JUSTIFICATION and activate["reason"] == "emergency-treatment"
+
+    listed = requests.get(server.url("/break-glass"), headers=clinician, timeout=30).json()["grants"]
+    assert any(g["id"] == grant["id"] and g["status"] == "active" for g in listed)
+
+    ended = requests.delete(server.url(f"/break-glass/{grant['id']}"), headers=clinician, timeout=30)
+    assert ended.status_code == 200
+    assert requests.get(untreated, headers=named, timeout=30).status_code == 403
+    assert receiver.wait_for("break_glass.ended")
+
+    pending = requests.get(server.url("/reviews"), headers=compliance, params={"status": "pending"}, timeout=30)
+    assert grant["id"] in pending.text
+    assert post(server, f"/reviews/{grant['id']}", clinician, {"disposition": "justified", "notes": "mine"}
+                ).status_code == 403
+    reviewed = post(server, f"/reviews/{grant['id']}", compliance,
+                    {"disposition": "justified", "notes": "Confirmed with the ED charge nurse."})
+    assert reviewed.status_code == 200, reviewed.text
+    assert reviewed.json()["status"] == "completed"
+    assert post(server, f"/reviews/{grant['id']}", compliance, {"disposition": "unjustified", "notes": ""}
+                ).status_code == 409
+    done = receiver.wait_for("review.completed")
+    assert Webhook(SECRET).verify(done[0]["body"], done[0]["headers"])["data"]["disposition"] == "justified"
+
+
+def test_guessing_codes_hits_the_budget(setup):
+    server, passwords, totp, *_ , receiver = setup
+    colleague = login(server, "dr.colleague", passwords["dr.colleague"])
+    before = len(receiver.accepted("auth.lockout"))
+    statuses = [post(server, "/break-glass", colleague, activation(f"{n:06d}", patient="demo-pat-0001")).status_code
+                for n in range(5)]
+    assert statuses == [403] * 5
+    locked = post(server, "/break-glass", colleague, activation(code(totp["dr.colleague"]), patient="demo-pat-0001"))
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert len(receiver.wait_for("auth.lockout", count=before + 1)) > before
+
+
+def test_alerts_survive_a_receiver_outage_and_a_restart(tmp_path):
+    receiver = Receiver()
+    port = receiver.port
+    data_dir = str(tmp_path / "data")
+    server, passwords, totp = start_demo(receiver, data_dir=data_dir)
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        receiver.stop()
+        first = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], -1)))
+        assert first.status_code == 201, first.text
+        time.sleep(1.5)
+    finally:
+        server.stop()
+    receiver = Receiver(port=port)
+    receiver.status = 500
+    server, _, _ = start_demo(receiver, data_dir=data_dir, fresh=False)
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        second = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], 1), patient="demo-pat-0003"))
+        assert second.status_code == 201, second.text
+        time.sleep(1.5)
+        receiver.status = 200
+        arrived = receiver.wait_for("break_glass.activated", count=2, timeout=60)
+        grants = {Webhook(SECRET).verify(d["body"], d["headers"])["data"]["grant_id"] for d in arrived}
+        assert grants == {first.json()["id"], second.json()["id"]}
+        ids = {}
+        for delivery in receiver.deliveries:
+            if b"break_glass.activated" in delivery["body"]:
+                ids.setdefault(delivery["body"], set()).add(delivery["headers"]["webhook-id"])
+        assert all(len(v) == 1 for v in ids.values()), "retries must carry the same webhook-id"
+    finally:
+        server.stop()
+        receiver.stop()
