@@ -87,3 +87,39 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("Configuration reference")
+struct ConfigurationReferenceTests {
+    @Test("every key is documented in Config/README.md and the example file loads with it")
+    func documented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let reference = try String(contentsOf: root.appendingPathComponent("Config/README.md"), encoding: .utf8)
+        for key in Configuration.keys {
+            #expect(reference.contains("| `\(key.name)` |"), "Config/README.md does not document \(key.name)")
+        }
+    }
+
+    @Test("webhook subscribers are checked, naming the entry and field")
+    func webhooks() throws {
+        let good = #"[{"url":"https://siem.example/hook","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","events":["break_glass.*"]}]"#
+        let loaded = try ConfigurationLoader.load(file: nil, environment: ["PHIGATE_WEBHOOKS": good])
+        #expect(loaded.webhooks.count == 1)
+        let cases: [(String, String)] = [
+            (#"[{"url":"ftp://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]"#, "webhooks[0]"),
+            (#"[{"url":"https://x/y","secret":"not-a-secret"}]"#, "webhooks[0]"),
+            (#"[{"url":"https://x/y"}]"#, "webhooks[0].secret"),
+            (#"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","colour":1}]"#, "webhooks[0].colour"),
+            (#"{"url":"https://x/y"}"#, "webhooks"),
+            ("not json", "webhooks"),
+        ]
+        for (text, key) in cases {
+            #expect {
+                _ = try ConfigurationLoader.load(file: nil, environment: ["PHIGATE_WEBHOOKS": text])
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+                    && !(error as! ConfigurationError).message.contains("MfKQ9r8")
+            }
+        }
+    }
+}
