@@ -66,6 +66,10 @@ public struct Configuration: Sendable {
             help: "Largest request body (413 beyond)."),
         .init("http.max_connections", .integer(1...1_000_000), default: .int(4096),
             help: "Open client connections; further ones get 503 and are closed."),
+        .init("http.max_connections_per_client", .integer(1...1_000_000), default: .int(1024),
+            help: "Open connections from one client address; further ones get 503 and are closed."),
+        .init("http.allow_plaintext_non_loopback", .bool, default: .bool(false),
+            help: "Allow plain HTTP on an address other than loopback (only behind a TLS terminator)."),
         .init("http.event_loops", .integer(1...64), default: .int(1),
             help: "Event-loop threads; one is best on two cores with a load generator beside it."),
         .init("http.shutdown_grace_seconds", .integer(0...600), default: .int(10),
@@ -127,6 +131,13 @@ public struct Configuration: Sendable {
             throw ConfigurationError(key: "listen", message: "must be a numeric address and port")
         }
         listen = address
+        let loopback = address.family == .ipv4 ? address.host.hasPrefix("127.") : address.host == "::1"
+        guard loopback || values["http.allow_plaintext_non_loopback"]!.boolValue! else {
+            throw ConfigurationError(
+                key: "listen",
+                message: "is not a loopback address; PHI must not cross a network in clear text. Serve on "
+                    + "loopback behind a TLS terminator, or set http.allow_plaintext_non_loopback if one is in front")
+        }
         dataDirectory = values["data_dir"]!.stringValue!
         demo = values["demo"]!.boolValue!
         logLevel = LogLevel(name: values["log_level"]!.stringValue!)!
@@ -136,7 +147,8 @@ public struct Configuration: Sendable {
         server = ServerConfiguration(
             address: address, limits: limits, headerTimeoutSeconds: int("http.header_timeout_seconds"),
             bodyTimeoutSeconds: int("http.body_timeout_seconds"), idleTimeoutSeconds: int("http.idle_timeout_seconds"),
-            maxConnections: int("http.max_connections"), eventLoops: int("http.event_loops"),
+            maxConnections: int("http.max_connections"),
+            maxConnectionsPerClient: int("http.max_connections_per_client"), eventLoops: int("http.event_loops"),
             shutdownGraceSeconds: int("http.shutdown_grace_seconds"))
         storeConnections = int("store.connections")
         var auth = AuthPolicy()

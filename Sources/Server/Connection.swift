@@ -22,6 +22,8 @@ final class Connection {
     let id: UInt64
     let fd: Int32
     let peer: String
+    /// The peer's address without the port: the key of the per-client connection cap.
+    let host: String
     var parser: HTTPRequestParser
     var phase: Phase = .readingHead
     var phaseStarted: UInt64
@@ -53,10 +55,11 @@ final class Connection {
         var pulling = false
     }
 
-    init(id: UInt64, fd: Int32, peer: String, limits: HTTPLimits, now: UInt64) {
+    init(id: UInt64, fd: Int32, peer: String, host: String, limits: HTTPLimits, now: UInt64) {
         self.id = id
         self.fd = fd
         self.peer = peer
+        self.host = host
         self.parser = HTTPRequestParser(limits: limits)
         self.phaseStarted = now
         self.lastWrite = now

@@ -54,6 +54,8 @@ final class EventLoop: @unchecked Sendable {
     private let mailbox = Mutex<[Job]>([])
 
     private var connections: [UInt64: Connection] = [:]
+    /// Open connections per client address on this loop, for the per-client cap.
+    private var perClient: [String: Int] = [:]
     private var nextID: UInt64 = 2
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var listening = true
@@ -194,25 +196,32 @@ final class EventLoop: @unchecked Sendable {
                 logger.warning("loop.accept_failed", ["loop": .int(index), "error": .string("\(error)")])
                 return
             case .connection(let fd, let peer):
-                admit(fd: fd, peer: peer?.description ?? "")
+                admit(fd: fd, peer: peer?.description ?? "", host: peer?.host ?? "")
             }
         }
     }
 
-    private func admit(fd: Int32, peer: String) {
+    private func admit(fd: Int32, peer: String, host: String) {
         let now = MonotonicClock.nanoseconds()
+        guard (perClient[host] ?? 0) < configuration.maxConnectionsPerClient else {
+            metrics.connectionRefused()
+            refuse(fd)
+            return
+        }
         guard connectionBudget.take() else {
             metrics.connectionRefused()
             refuse(fd)
             return
         }
+        perClient[host, default: 0] += 1
         let id = nextID
         nextID += 1
-        let connection = Connection(id: id, fd: fd, peer: peer, limits: configuration.limits, now: now)
+        let connection = Connection(id: id, fd: fd, peer: peer, host: host, limits: configuration.limits, now: now)
         do {
             try epoll.add(fd, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: id)
         } catch {
             connectionBudget.give()
+            releaseClientSlot(host)
             Descriptor.close(fd)
             return
         }
@@ -625,8 +634,13 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private func releaseClientSlot(_ host: String) {
+        if let count = perClient[host], count > 1 { perClient[host] = count - 1 } else { perClient[host] = nil }
+    }
+
     private func close(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        releaseClientSlot(connection.host)
         epoll.remove(connection.fd)
         Descriptor.close(connection.fd)
         connectionBudget.give()

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int
     /// Open connections across all loops; further ones are answered 503 and closed.
     public var maxConnections: Int
+    /// Open connections from one client address (per event loop); further ones get 503.
+    public var maxConnectionsPerClient: Int
     /// Event-loop threads, each owning a listener (SO_REUSEPORT) and its connections.
     public var eventLoops: Int
     /// How long in-flight requests may take to finish after a shutdown begins.
@@ -22,8 +24,9 @@ public struct ServerConfiguration: Sendable {
     public init(
         address: SocketAddress, limits: HTTPLimits = HTTPLimits(), headerTimeoutSeconds: Int = 10,
         bodyTimeoutSeconds: Int = 30, idleTimeoutSeconds: Int = 30, maxConnections: Int = 4096,
-        eventLoops: Int = 1, shutdownGraceSeconds: Int = 10
+        maxConnectionsPerClient: Int = 1024, eventLoops: Int = 1, shutdownGraceSeconds: Int = 10
     ) {
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.address = address
         self.limits = limits
         self.headerTimeoutSeconds = headerTimeoutSeconds

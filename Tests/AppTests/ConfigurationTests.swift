@@ -48,6 +48,8 @@ struct ConfigurationTests {
         (#"{"demo": "yes"}"#, [:], "demo"),
         (#"{"listen": "localhost:8080"}"#, [:], "listen"),
         (#"{"listen": "127.0.0.1:99999"}"#, [:], "listen"),
+        (#"{"listen": "0.0.0.0:8080"}"#, [:], "listen"),
+        (#"{"listen": "[::]:8080"}"#, [:], "listen"),
         (#"{"log_level": "loud"}"#, [:], "log_level"),
         (#"{"data_dir": ""}"#, [:], "data_dir"),
         (#"[1, 2]"#, [:], "--config"),
@@ -66,6 +68,13 @@ struct ConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.key == key
         }
+    }
+
+    @Test("a non-loopback address needs an explicit TLS-terminator declaration")
+    func plaintextOutsideLoopback() throws {
+        let c = try Self.load(json: #"{"listen": "0.0.0.0:8080", "http": {"allow_plaintext_non_loopback": true}}"#)
+        #expect(c.listen.host == "0.0.0.0")
+        #expect(try Self.load(json: #"{"listen": "[::1]:8080"}"#).listen.port == 8080)
     }
 
     @Test("every documented key has its environment variable name")

@@ -32,3 +32,28 @@ def test_every_file_phigate_creates_is_owner_only(tmp_path):
         if name == "audit-signing.pub":
             continue  # the public key is meant to be read
         assert mode & 0o077 == 0, f"{name} has mode {oct(mode)}"
+
+
+def test_one_client_cannot_take_every_connection(tmp_path):
+    import socket
+    server = start_server(env={"PHIGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "5"})
+    held = []
+    try:
+        for _ in range(5):
+            held.append(socket.create_connection(server.address, timeout=5))
+        extra = socket.create_connection(server.address, timeout=5)
+        extra.settimeout(5)
+        answer = extra.recv(4096)
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 503"), answer[:80]
+        held.pop().close()
+        import time
+        time.sleep(0.3)
+        again = socket.create_connection(server.address, timeout=5)
+        again.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        assert again.recv(4096).startswith(b"HTTP/1.1 200")
+        again.close()
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
