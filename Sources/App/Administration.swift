@@ -1,7 +1,9 @@
+import Audit
 import Auth
 import Foundation
 import Policy
 import Store
+import Support
 
 /// The command line's door to the records and identities: import, accounts, care assignments.
 ///
@@ -50,34 +52,63 @@ public final class Administration {
     public func importFile(_ path: String) throws -> FileImport {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let report = try session.records.importBundle(data: data)
+        try record("admin.import", details: [
+            "file": URL(fileURLWithPath: path).lastPathComponent,
+            "created": String(report.totals.created), "updated": String(report.totals.updated),
+        ], resources: report.resources.filter { $0.outcome != .unchanged }.map { "\($0.type)/\($0.id)" })
         return FileImport(path: path, countsByType: report.countsByType, unresolvedReferences: report.unresolvedReferences)
     }
 
     public func addUser(_ name: String, role: Role, practitionerID: String?, password: String) throws -> Account {
-        try session.identities.addUser(name, role: role, practitionerID: practitionerID, password: password)
+        let account = try session.identities.addUser(name, role: role, practitionerID: practitionerID, password: password)
+        try record("admin.user_add", subject: account.username, details: [
+            "role": role.rawValue, "practitioner": practitionerID ?? "",
+        ])
+        return account
     }
 
     public func listUsers() throws -> [Account] { try session.identities.listAccounts() }
 
-    public func disableUser(_ name: String) throws -> Account { try session.identities.disable(name) }
+    public func disableUser(_ name: String) throws -> Account {
+        let account = try session.identities.disable(name)
+        try record("admin.user_disable", subject: account.username)
+        return account
+    }
+
+    /// Queues an administrative change for the audit log (see `AdminAuditQueue`).
+    private func record(
+        _ event: String, subject: String? = nil, patient: String? = nil, details: [String: String] = [:],
+        resources: [String] = []
+    ) throws {
+        var details = details.filter { !$0.value.isEmpty }
+        if let subject { details["subject"] = subject }
+        let entry = AuditEntry(
+            time: WallClock().unixMilliseconds(), event: event, actor: AdminAuditQueue.operatorName,
+            roles: ["operator"], action: event, outcome: "allowed", status: 0, patient: patient,
+            resources: resources, details: details)
+        try AdminAuditQueue.enqueue(entry, in: session.database)
+    }
 
     /// Lifts a login lockout; true when there was one.
     public func unlockUser(_ name: String) throws -> Bool {
         guard try session.identities.account(name) != nil else { throw AdministrationError("no such user") }
         let login = try session.authenticator.unlock(name)
         let factor = try session.secondFactor.unlock(name)
+        try record("admin.user_unlock", subject: name.lowercased())
         return login || factor
     }
 
     /// Sets a new password; the account's sessions end.
     public func setPassword(_ name: String, password: String) throws {
         try session.identities.setPassword(name, password: password)
+        try record("admin.user_password", subject: name.lowercased())
     }
 
     /// Issues a (new) TOTP secret for the account: the secret in base32 and its otpauth URI.
     /// Replaces a confirmed one, as an administrator re-issuing a lost authenticator would.
     public func provisionTOTP(_ name: String) throws -> (secret: String, uri: String) {
         let enrollment = try session.secondFactor.provision(name, replacingConfirmed: true)
+        try record("admin.user_totp", subject: name.lowercased())
         return (enrollment.secretBase32, enrollment.otpauthURI)
     }
 
@@ -93,6 +124,7 @@ public final class Administration {
             throw AdministrationError("no patient with that id")
         }
         try session.identities.assignCare(name, patientID: patientID)
+        try record("admin.care_assign", subject: account.username, patient: patientID)
     }
 }
 

@@ -3,8 +3,9 @@ import Dispatch
 import Support
 import Webhooks
 
-/// Periodic work beside the request path: raising `review.overdue` for break-glass grants that
-/// nobody has reviewed by their deadline, once per grant.
+/// Periodic work beside the request path: moving command-line changes into the audit log, and
+/// raising `review.overdue` for break-glass grants nobody has reviewed by their deadline, once
+/// per grant.
 ///
 /// `@unchecked Sendable`: the timer is created in `init`, resumed in `start` and cancelled in
 /// `stop`, all from the thread that runs the gateway; its handler runs on the private queue.
@@ -15,7 +16,7 @@ final class BackgroundTasks: @unchecked Sendable {
     private let logger: Logger
     private let timer: any DispatchSourceTimer
 
-    static let interval: DispatchTimeInterval = .seconds(30)
+    static let interval: DispatchTimeInterval = .seconds(5)
 
     init(pool: RecordsPool, trail: AuditTrail, alerts: Alerts, logger: Logger) {
         self.pool = pool
@@ -24,12 +25,25 @@ final class BackgroundTasks: @unchecked Sendable {
         self.logger = logger
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "phigate.background"))
         timer.schedule(deadline: .now() + .seconds(1), repeating: Self.interval, leeway: .seconds(1))
-        timer.setEventHandler { [weak self] in self?.raiseOverdueReviews() }
+        timer.setEventHandler { [weak self] in
+            self?.ingestAdministrativeChanges()
+            self?.raiseOverdueReviews()
+        }
     }
 
     func start() { timer.resume() }
 
     func stop() { timer.cancel() }
+
+    /// Moves changes made from the command line into the audit log.
+    func ingestAdministrativeChanges() {
+        do {
+            let moved = try pool.with { try AdminAuditQueue.drain($0.database, into: trail) }
+            if moved > 0 { logger.info("audit.admin_ingested", ["count": .int(moved)]) }
+        } catch {
+            logger.error("audit.admin_ingest_failed", ["error.type": .string(String(describing: type(of: error)))])
+        }
+    }
 
     /// One pass: each overdue, not yet notified review gets its alert and audit entry, with the
     /// claim, the outbox row and the entry in one transaction.

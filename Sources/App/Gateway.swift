@@ -91,6 +91,7 @@ public final class Gateway: Sendable {
         server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
         try trail.recordStart(version: GatewayVersion.current)
         background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger)
+        background.ingestAdministrativeChanges()
     }
 
     /// The address actually bound, with port 0 resolved.

@@ -31,6 +31,7 @@ final class RecordsSession: @unchecked Sendable {
         reviews = try ReviewStore(database: database)
         secondFactor = try SecondFactor(identities: identities, encryptionKey: services.secretKey)
         subscribers = try SubscriberStore(database: database, encryptionKey: services.secretKey)
+        try AdminAuditQueue.prepare(database)
     }
 }
 

@@ -292,3 +292,20 @@ def test_an_unwritable_log_fails_closed_and_recovers(tmp_path):
     finally:
         server.stop()
     assert cli(data_dir, "audit", "verify").returncode == 0
+
+
+def test_command_line_changes_reach_the_audit_log(tmp_path):
+    data_dir = str(tmp_path / "data")
+    added = subprocess.run([phigate_bin(), "user", "add", "Nurse.Admin", "--role", "registrar", "--password-stdin"],
+                           input="registrar-password-9\n", capture_output=True, text=True, timeout=60,
+                           env=clean_environment({"PHIGATE_DATA_DIR": data_dir}))
+    assert added.returncode == 0, added.stderr
+    assert cli(data_dir, "user", "disable", "nurse.admin").returncode == 0
+    server = start_server(data_dir=data_dir)
+    server.stop()
+    log = entries(data_dir)
+    changes = [e for e in log if e["event"].startswith("admin.")]
+    assert [e["event"] for e in changes] == ["admin.user_add", "admin.user_disable"]
+    assert all(e["actor"].startswith("cli:") and e["details"]["subject"] == "nurse.admin" for e in changes)
+    assert changes[0]["details"]["role"] == "registrar"
+    assert cli(data_dir, "audit", "verify").returncode == 0
