@@ -107,7 +107,7 @@ test: deps
 	exit $$status
 
 .PHONY: bench
-bench: system-deps bench-deps
+bench: system-deps bench-deps venv
 	$(SWIFT) build -c release
 	PHIGATE_BIN="$$($(SWIFT) build -c release --show-bin-path)/phigate" Tests/bench/run.sh
 

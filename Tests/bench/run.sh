@@ -4,10 +4,15 @@
 # Starts a private nginx (one worker, `return 200`) and a release phigate, then runs wrk
 # against each target in turn, round after round, so that drift of the machine hits every
 # target alike. Prints a table and writes it, with each raw wrk report, to bench-out/.
+# Then measures what extra_figures.sh describes — audit group commit against one commit per
+# entry, `phigate audit verify` against OpenSSL's SHA-256, and the break-glass alert
+# latency — and prints and appends those figures, each with its method.
 #
-# Usage: Tests/bench/run.sh   (`make bench` builds phigate and installs wrk and nginx)
+# Usage: Tests/bench/run.sh   (`make bench` builds phigate, installs wrk and nginx and the
+# Python environment)
 # Settings (environment): PHIGATE_BIN, BENCH_THREADS (1), BENCH_CONNECTIONS (64),
-# BENCH_DURATION (8s), BENCH_WARMUP (2s), BENCH_ROUNDS (3), BENCH_OUT (bench-out).
+# BENCH_DURATION (8s), BENCH_WARMUP (2s), BENCH_ROUNDS (3), BENCH_OUT (bench-out),
+# BENCH_PYTHON (.venv/bin/python), BENCH_BREAK_GLASS_ACTIVATIONS (100).
 #
 # To measure another request, start what it needs in main() and add one line:
 #   bench_target NAME URL [HEADER...]      e.g. "Authorization: Bearer $token"
@@ -24,6 +29,8 @@ DURATION=${BENCH_DURATION:-8s}
 WARMUP=${BENCH_WARMUP:-2s}
 ROUNDS=${BENCH_ROUNDS:-3}
 OUT=${BENCH_OUT:-$root/bench-out}
+PYTHON_BIN=${BENCH_PYTHON:-$root/.venv/bin/python}
+ACTIVATIONS=${BENCH_BREAK_GLASS_ACTIVATIONS:-100}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/phigate-bench.XXXXXX")
 started_pids=()
@@ -75,16 +82,20 @@ start_nginx() {
     NGINX_URL="http://127.0.0.1:$port"
 }
 
+# Starts a release phigate with demo data in $work/NAME, with the extra environment given as
+# VAR=VALUE arguments, and sets PHIGATE_URL, PHIGATE_PID and PHIGATE_DIR for it.
 start_phigate() {
-    local log=$work/phigate.log address i
+    local name=$1 dir=$work/$1 address i
+    shift
     [ -x "$PHIGATE_BIN" ] || die "no phigate at $PHIGATE_BIN (make bench builds it)"
-    mkdir -p -m 700 "$work/data"
-    PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$work/data" PHIGATE_DEMO=true \
-        "$PHIGATE_BIN" serve >"$work/phigate.out" 2>"$log" </dev/null &
-    started_pids+=($!)
+    mkdir -p -m 700 "$dir/data"
+    env PHIGATE_LISTEN=127.0.0.1:0 PHIGATE_DATA_DIR="$dir/data" PHIGATE_DEMO=true "$@" \
+        "$PHIGATE_BIN" serve >"$dir/phigate.out" 2>"$dir/phigate.log" </dev/null &
+    PHIGATE_PID=$!
+    started_pids+=("$PHIGATE_PID")
     address=
     for i in $(seq 600); do
-        address=$(python3 - "$log" <<'PY'
+        address=$(python3 - "$dir/phigate.log" <<'PY'
 import json, sys
 for line in open(sys.argv[1], errors="replace"):
     try:
@@ -97,11 +108,23 @@ for line in open(sys.argv[1], errors="replace"):
 PY
 )
         [ -n "$address" ] && break
-        kill -0 "${started_pids[-1]}" 2>/dev/null || die "phigate exited: $(tail -n 20 "$log")"
+        kill -0 "$PHIGATE_PID" 2>/dev/null || die "phigate $name exited: $(tail -n 20 "$dir/phigate.log")"
         sleep 0.1
     done
-    [ -n "$address" ] || die "phigate did not log server.listening: $(tail -n 20 "$log")"
+    [ -n "$address" ] || die "phigate $name did not log server.listening: $(tail -n 20 "$dir/phigate.log")"
     PHIGATE_URL="http://$address"
+    PHIGATE_DIR=$dir
+}
+
+# Stops phigate $1 (a pid) with SIGTERM, as an operator would, so that it signs its last
+# checkpoint; fails unless it exits 0 within its shutdown grace and some.
+stop_phigate() {
+    local pid=$1 status=0 i
+    kill -TERM "$pid" 2>/dev/null || die "phigate (pid $pid) is not running"
+    for i in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && die "phigate (pid $pid) still runs 30 s after SIGTERM"
+    wait "$pid" || status=$?
+    [ "$status" = 0 ] || die "phigate (pid $pid) exited with status $status after SIGTERM"
 }
 
 # The targets, in the order they are measured; headers are kept one per line.
@@ -216,8 +239,8 @@ report() {
 # from the credentials the demo prints once on stdout.
 demo_login() {
     local password
-    password=$(awk '$1 == "dr.demo" && $2 == "clinician" { print $3 }' "$work/phigate.out")
-    FHIR_PATIENT=$(sed -n 's/^dr\.demo treats patient \([^;]*\);.*/\1/p' "$work/phigate.out")
+    password=$(awk '$1 == "dr.demo" && $2 == "clinician" { print $3 }' "$PHIGATE_DIR/phigate.out")
+    FHIR_PATIENT=$(sed -n 's/^dr\.demo treats patient \([^;]*\);.*/\1/p' "$PHIGATE_DIR/phigate.out")
     [ -n "$password" ] && [ -n "$FHIR_PATIENT" ] || die "demo credentials not found in phigate's output"
     FHIR_TOKEN=$(curl -s -X POST "$PHIGATE_URL/auth/login" -H 'Content-Type: application/json' \
         -d "{\"username\":\"dr.demo\",\"password\":\"$password\"}" |
@@ -226,16 +249,29 @@ demo_login() {
         "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT")" = 200 ] || die "authorized FHIR read failed"
 }
 
+# shellcheck source=extra_figures.sh
+source "$here/extra_figures.sh"
+
 main() {
     command -v wrk >/dev/null || die "wrk not found (make bench installs it)"
+    check_extra_tools
     start_nginx
-    start_phigate
+    start_phigate main
+    local main_pid=$PHIGATE_PID main_dir=$PHIGATE_DIR
     demo_login
     bench_target nginx "$NGINX_URL/healthz"
     bench_target phigate-healthz "$PHIGATE_URL/healthz"
     bench_target phigate-fhir-read "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" "Authorization: Bearer $FHIR_TOKEN"
     measure
     report
+    stop_phigate "$main_pid"
+
+    measure_audit_group 1024
+    measure_audit_group 1
+    measure_verify "$main_dir"
+    measure_openssl_sha256
+    measure_break_glass
+    report_extra_figures
 }
 
 main "$@"
