@@ -37,7 +37,11 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
-        .target(name: "App", dependencies: ["Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit", "Webhooks", "BreakGlass"]),
+        .target(
+            name: "App",
+            dependencies: [
+                "Support", "Server", "HTTP", "Crypto", "Store", "Policy", "Auth", "Audit", "Webhooks", "BreakGlass",
+            ]),
         .executableTarget(name: "phigate", dependencies: ["App", "Support", "POSIX", "Crypto", "Policy"]),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

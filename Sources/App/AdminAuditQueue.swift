@@ -11,14 +11,16 @@ import Support
 /// and every few seconds, deleting each only after it is durable there (at least once: a crash
 /// between the two can repeat an entry, never lose one).
 enum AdminAuditQueue {
-    static let migrator = Migrator(component: "admin_audit", scripts: [
-        """
-        CREATE TABLE admin_audit_pending (
-            id INTEGER PRIMARY KEY,
-            entry BLOB NOT NULL
-        );
-        """
-    ])
+    static let migrator = Migrator(
+        component: "admin_audit",
+        scripts: [
+            """
+            CREATE TABLE admin_audit_pending (
+                id INTEGER PRIMARY KEY,
+                entry BLOB NOT NULL
+            );
+            """
+        ])
 
     static func prepare(_ database: Database) throws {
         _ = try migrator.migrate(database)
@@ -26,7 +28,8 @@ enum AdminAuditQueue {
 
     /// Queues `entry` through `database` (inside the caller's transaction when one is open).
     static func enqueue(_ entry: AuditEntry, in database: Database) throws {
-        try database.run("INSERT INTO admin_audit_pending(entry) VALUES (?)", [.blob(try AuditCanonicalEncoder.encode(entry))])
+        try database.run(
+            "INSERT INTO admin_audit_pending(entry) VALUES (?)", [.blob(try AuditCanonicalEncoder.encode(entry))])
     }
 
     /// Moves up to 1000 pending entries into the audit log; returns how many.
@@ -43,7 +46,8 @@ enum AdminAuditQueue {
 
     /// Who ran the command: the operating-system account, as far as the process can tell.
     static var operatorName: String {
-        let name = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
+        let name =
+            ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
             ?? "uid-\(getuid())"
         return "cli:" + String(name.prefix(64))
     }

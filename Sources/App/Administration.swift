@@ -52,18 +52,24 @@ public final class Administration {
     public func importFile(_ path: String) throws -> FileImport {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let report = try session.records.importBundle(data: data)
-        try record("admin.import", details: [
-            "file": URL(fileURLWithPath: path).lastPathComponent,
-            "created": String(report.totals.created), "updated": String(report.totals.updated),
-        ], resources: report.resources.filter { $0.outcome != .unchanged }.map { "\($0.type)/\($0.id)" })
-        return FileImport(path: path, countsByType: report.countsByType, unresolvedReferences: report.unresolvedReferences)
+        try record(
+            "admin.import",
+            details: [
+                "file": URL(fileURLWithPath: path).lastPathComponent,
+                "created": String(report.totals.created), "updated": String(report.totals.updated),
+            ], resources: report.resources.filter { $0.outcome != .unchanged }.map { "\($0.type)/\($0.id)" })
+        return FileImport(
+            path: path, countsByType: report.countsByType, unresolvedReferences: report.unresolvedReferences)
     }
 
     public func addUser(_ name: String, role: Role, practitionerID: String?, password: String) throws -> Account {
-        let account = try session.identities.addUser(name, role: role, practitionerID: practitionerID, password: password)
-        try record("admin.user_add", subject: account.username, details: [
-            "role": role.rawValue, "practitioner": practitionerID ?? "",
-        ])
+        let account = try session.identities.addUser(
+            name, role: role, practitionerID: practitionerID, password: password)
+        try record(
+            "admin.user_add", subject: account.username,
+            details: [
+                "role": role.rawValue, "practitioner": practitionerID ?? "",
+            ])
         return account
     }
 
@@ -118,7 +124,8 @@ public final class Administration {
             throw AdministrationError("no such user")
         }
         guard account.role == .clinician else {
-            throw AdministrationError("care relationships are for clinicians; \(account.username) is \(account.role.rawValue)")
+            throw AdministrationError(
+                "care relationships are for clinicians; \(account.username) is \(account.role.rawValue)")
         }
         guard try session.records.storedResource(type: "Patient", id: patientID) != nil else {
             throw AdministrationError("no patient with that id")

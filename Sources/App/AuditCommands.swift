@@ -38,11 +38,13 @@ public enum AuditTools {
             summary += ", head \(report.headSeq)"
             if report.anchorChecked { summary += ", anchor matched" }
             if report.entriesAfterLastCheckpoint > 0 {
-                summary += "; \(report.entriesAfterLastCheckpoint) entries after the last checkpoint are covered by the chain only"
+                summary +=
+                    "; \(report.entriesAfterLastCheckpoint) entries after the last checkpoint are covered by the chain only"
             }
         }
         summary += String(format: " [%.3f s, %d entries/s]", seconds, rate)
-        return Verification(ok: report.ok, summary: summary, json: AuditRoutes.reportJSON(report), entriesPerSecond: rate)
+        return Verification(
+            ok: report.ok, summary: summary, json: AuditRoutes.reportJSON(report), entriesPerSecond: rate)
     }
 
     /// Writes the log at `database` in `format` to `output`, page by page.
@@ -54,7 +56,8 @@ public enum AuditTools {
             throw AdministrationError("--format is ndjson, fhir or cef")
         }
         let (filter, _, cursor) = try AuditRoutes.filter(filterItems)
-        let stream = AuditExportStream(reader: try AuditReader.open(path: path), filter: filter, cursor: cursor, format: format)
+        let stream = AuditExportStream(
+            reader: try AuditReader.open(path: path), filter: filter, cursor: cursor, format: format)
         while let piece = try stream.next() {
             output.write(Data(piece))
         }

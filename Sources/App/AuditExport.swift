@@ -34,19 +34,26 @@ enum AuditEventMapping {
         var out = "{\"resourceType\":\"AuditEvent\",\"id\":" + JSONText.quoted("phigate-\(entry.seq)")
         out += ",\"type\":" + type + ",\"subtype\":[" + subtype + "]"
         out += ",\"action\":" + JSONText.quoted(action)
-        out += ",\"recorded\":" + JSONText.quoted(WallClock.iso8601(unixSeconds: entry.time / 1000,
-            milliseconds: Int(entry.time % 1000)))
-        out += ",\"outcome\":" + JSONText.quoted(entry.outcome == "allowed" ? "0" : entry.outcome == "denied" ? "4" : "8")
+        out +=
+            ",\"recorded\":"
+            + JSONText.quoted(
+                WallClock.iso8601(
+                    unixSeconds: entry.time / 1000,
+                    milliseconds: Int(entry.time % 1000)))
+        out +=
+            ",\"outcome\":" + JSONText.quoted(entry.outcome == "allowed" ? "0" : entry.outcome == "denied" ? "4" : "8")
         var description = entry.event
         if let rule = entry.rule { description += " " + rule }
         out += ",\"outcomeDesc\":" + JSONText.quoted(description)
         if let purpose = entry.purpose {
-            out += ",\"purposeOfEvent\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActReason\""
+            out +=
+                ",\"purposeOfEvent\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActReason\""
             out += ",\"code\":" + JSONText.quoted(purpose) + "}]}]"
         }
         out += ",\"agent\":[" + agents(entry).joined(separator: ",") + "]"
         out += ",\"source\":{\"site\":\"phigate\",\"observer\":{\"display\":\"phigate\"},\"type\":[{\"system\":"
-        out += "\"http://terminology.hl7.org/CodeSystem/security-source-type\",\"code\":\"4\",\"display\":\"Application Server\"}]}"
+        out +=
+            "\"http://terminology.hl7.org/CodeSystem/security-source-type\",\"code\":\"4\",\"display\":\"Application Server\"}]}"
         let entities = entities(entry)
         if !entities.isEmpty { out += ",\"entity\":[" + entities.joined(separator: ",") + "]" }
         return out + "}"
@@ -84,18 +91,24 @@ enum AuditEventMapping {
     private static func agents(_ entry: AuditEntry) -> [String] {
         let roleType = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
         var user = "{\"type\":{\"coding\":[" + coding(roleType, "humanuser", "human user") + "]}"
-        user += ",\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(entry.actor) + "}}"
+        user +=
+            ",\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(entry.actor) + "}}"
         user += ",\"requestor\":true"
         if !entry.roles.isEmpty {
-            user += ",\"role\":[" + entry.roles.map { "{\"text\":" + JSONText.quoted($0) + "}" }.joined(separator: ",") + "]"
+            user +=
+                ",\"role\":[" + entry.roles.map { "{\"text\":" + JSONText.quoted($0) + "}" }.joined(separator: ",")
+                + "]"
         }
-        if let client = entry.client, let host = client.split(separator: ":").dropLast().joined(separator: ":").nilIfEmpty {
+        if let client = entry.client,
+            let host = client.split(separator: ":").dropLast().joined(separator: ":").nilIfEmpty
+        {
             user += ",\"network\":{\"address\":" + JSONText.quoted(host.trimming("[]")) + ",\"type\":\"2\"}"
         }
         var agents = [user + "}"]
         if let proxy = entry.proxy {
             var system = "{\"type\":{\"coding\":[" + coding(roleType, "dataprocessor", "data processor") + "]}"
-            system += ",\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(proxy) + "}}"
+            system +=
+                ",\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(proxy) + "}}"
             agents.append(system + ",\"requestor\":false}")
         }
         return agents
@@ -105,17 +118,20 @@ enum AuditEventMapping {
         let objectRole = "http://terminology.hl7.org/CodeSystem/object-role"
         var out: [String] = []
         if let patient = entry.patient {
-            out.append("{\"what\":{\"reference\":" + JSONText.quoted("Patient/" + patient) + "},\"role\":"
-                + coding(objectRole, "1", "Patient") + "}")
+            out.append(
+                "{\"what\":{\"reference\":" + JSONText.quoted("Patient/" + patient) + "},\"role\":"
+                    + coding(objectRole, "1", "Patient") + "}")
         }
         for resource in entry.resources where resource != "Patient/" + (entry.patient ?? "") {
-            out.append("{\"what\":{\"reference\":" + JSONText.quoted(resource) + "},\"role\":"
-                + coding(objectRole, "4", "Domain Resource") + "}")
+            out.append(
+                "{\"what\":{\"reference\":" + JSONText.quoted(resource) + "},\"role\":"
+                    + coding(objectRole, "4", "Domain Resource") + "}")
         }
         if let requestID = entry.requestID {
-            out.append("{\"what\":{\"identifier\":{\"system\":\"urn:phigate:request-id\",\"value\":"
-                + JSONText.quoted(requestID) + "}},\"type\":"
-                + coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object") + "}")
+            out.append(
+                "{\"what\":{\"identifier\":{\"system\":\"urn:phigate:request-id\",\"value\":"
+                    + JSONText.quoted(requestID) + "}},\"type\":"
+                    + coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object") + "}")
         }
         return out
     }
@@ -145,7 +161,9 @@ enum CEFLine {
         if let purpose = entry.purpose { fields += [("cs2Label", "purpose"), ("cs2", purpose)] }
         if let grant = entry.grant { fields += [("cs3Label", "grant"), ("cs3", grant)] }
         if let requestID = entry.requestID { fields += [("cs4Label", "request_id"), ("cs4", requestID)] }
-        if !entry.resources.isEmpty { fields += [("cs5Label", "resources"), ("cs5", entry.resources.joined(separator: ","))] }
+        if !entry.resources.isEmpty {
+            fields += [("cs5Label", "resources"), ("cs5", entry.resources.joined(separator: ","))]
+        }
         if let client = entry.client {
             let host = client.split(separator: ":").dropLast().joined(separator: ":").trimming("[]")
             if !host.isEmpty { fields.append(("src", host)) }

@@ -198,8 +198,10 @@ struct AuditRoutes {
         repeat {
             let page = try reader.disclosures(patient: patient, limit: AuditReader.maximumLimit, after: cursor)
             for entry in page.entries {
-                var row = "{\"date\":" + JSONText.quoted(
-                    WallClock.iso8601(unixSeconds: entry.time / 1000, milliseconds: Int(entry.time % 1000)))
+                var row =
+                    "{\"date\":"
+                    + JSONText.quoted(
+                        WallClock.iso8601(unixSeconds: entry.time / 1000, milliseconds: Int(entry.time % 1000)))
                 row += ",\"recipient\":" + JSONText.quoted(entry.actor)
                 if let proxy = entry.proxy { row += ",\"through\":" + JSONText.quoted(proxy) }
                 row += ",\"roles\":[" + entry.roles.map(JSONText.quoted).joined(separator: ",") + "]"
@@ -211,7 +213,8 @@ struct AuditRoutes {
             }
             cursor = page.nextCursor ?? 0
         } while cursor > 0
-        let body = "{\"patient\":" + JSONText.quoted(patient) + ",\"disclosures\":[" + rows.joined(separator: ",") + "]}"
+        let body =
+            "{\"patient\":" + JSONText.quoted(patient) + ",\"disclosures\":[" + rows.joined(separator: ",") + "]}"
         return Response.json(200, body)
     }
 
@@ -226,7 +229,8 @@ struct AuditRoutes {
         let (filter, _, cursor) = try Self.filter(items)
         var response = Response(status: 200)
         response.headers.add(name: "Content-Type", value: format.contentType)
-        response.headers.add(name: "Content-Disposition", value: "attachment; filename=\"phigate-audit.\(format.rawValue)\"")
+        response.headers.add(
+            name: "Content-Disposition", value: "attachment; filename=\"phigate-audit.\(format.rawValue)\"")
         response.stream = AuditExportStream(reader: try reader(), filter: filter, cursor: cursor, format: format)
         return response
     }
@@ -292,8 +296,9 @@ enum Timestamp {
                 return nil
             }
         }
-        guard let seconds = CivilTime.unixSeconds(
-            year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard
+            let seconds = CivilTime.unixSeconds(
+                year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         else { return nil }
         return seconds * 1000 + Int64(millis)
     }

@@ -28,7 +28,8 @@ struct AuthRoutes {
     /// anything malformed.
     static func jsonObject(_ request: Request) throws -> [String: JSONValue] {
         guard request.body.count <= maximumJSONBytes else {
-            throw HTTPProblem(status: 413, detail: "This endpoint takes at most \(maximumJSONBytes / 1024) KiB of JSON.")
+            throw HTTPProblem(
+                status: 413, detail: "This endpoint takes at most \(maximumJSONBytes / 1024) KiB of JSON.")
         }
         let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
         guard mediaType == "application/json" else {
@@ -87,7 +88,8 @@ struct AuthRoutes {
             throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
         }
         let account = result.account
-        var entry = trail.entry(request, caller: nil, event: "auth.login", action: "auth.login", outcome: .allowed, status: 200)
+        var entry = trail.entry(
+            request, caller: nil, event: "auth.login", action: "auth.login", outcome: .allowed, status: 200)
         entry.actor = account.username
         entry.roles = [account.role.rawValue]
         try trail.record(entry)
@@ -106,7 +108,9 @@ struct AuthRoutes {
         sessions.evict(token)
         try pool.with { try $0.authenticator.logout(token: token) }
         try trail.record(
-            trail.entry(request, caller: try request.caller, event: "auth.logout", action: "auth.logout", outcome: .allowed, status: 204))
+            trail.entry(
+                request, caller: try request.caller, event: "auth.logout", action: "auth.logout", outcome: .allowed,
+                status: 204))
         return Response(status: 204)
     }
 

@@ -84,7 +84,8 @@ struct AuthenticationMiddleware: Middleware {
                 return named
             }
         }
-        let caller = Caller(account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
+        let caller = Caller(
+            account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
         var request = request
         request.context[Caller.self] = caller
         var response = try next(request)
@@ -92,7 +93,6 @@ struct AuthenticationMiddleware: Middleware {
         response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
         return response
     }
-
 
     /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750
     /// token68 characters), or nil.

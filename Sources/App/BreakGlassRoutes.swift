@@ -92,11 +92,13 @@ struct BreakGlassRoutes {
                 return Response.json(201, Self.grantJSON(grant, warning: Self.warning(grant)))
             } catch let error as BreakGlassError {
                 let problem = Self.problem(error)
-                try audit(request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
+                try audit(
+                    request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
                     patient: activation.patientID, details: ["error": error.code.description])
                 throw problem
             } catch let problem as HTTPProblem {
-                try audit(request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
+                try audit(
+                    request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
                     patient: activation.patientID)
                 throw problem
             }
@@ -196,7 +198,8 @@ struct BreakGlassRoutes {
                     payload.add("ended_by", grant.endedBy)
                     payload.add("ended_at", grant.endedAt ?? now)
                     try alerts.enqueue(WebhookEventType.breakGlassEnded, payload: payload, in: session.database)
-                    try audit(request, caller, "break_glass.end", .allowed, 200, decision: decision, grant: id,
+                    try audit(
+                        request, caller, "break_glass.end", .allowed, 200, decision: decision, grant: id,
                         patient: grant.patientID)
                 }
                 alerts.deliverSoon()
@@ -282,7 +285,8 @@ struct BreakGlassRoutes {
                     payload.add("disposition", disposition.rawValue)
                     payload.add("status", review.status.rawValue)
                     try alerts.enqueue(WebhookEventType.reviewCompleted, payload: payload, in: session.database)
-                    try audit(request, caller, "review.complete", .allowed, 200, decision: decision, grant: id,
+                    try audit(
+                        request, caller, "review.complete", .allowed, 200, decision: decision, grant: id,
                         patient: grant.patientID, details: ["disposition": disposition.rawValue])
                 }
                 alerts.deliverSoon()
@@ -358,7 +362,8 @@ struct BreakGlassRoutes {
             return HTTPProblem(
                 status: 403, detail: "Enroll a second factor first: POST /auth/totp/enroll, then /auth/totp/confirm.")
         case .alreadyEnrolled:
-            return HTTPProblem(status: 409, detail: "A confirmed second factor exists; ask a security-admin to reissue it.")
+            return HTTPProblem(
+                status: 409, detail: "A confirmed second factor exists; ask a security-admin to reissue it.")
         case .tooManyActiveGrants, .alreadyActive, .notActive, .alreadyReviewed:
             var detail = error.message
             if let grant = error.grantID { detail += " (grant \(grant))" }

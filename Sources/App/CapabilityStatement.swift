@@ -23,8 +23,10 @@ enum CapabilityStatement {
             }
             parameters += [("_count", "number"), ("_offset", "number")]
             entry += ",\"searchParam\":["
-            entry += parameters.map { "{\"name\":" + JSONText.quoted($0.0) + ",\"type\":" + JSONText.quoted($0.1) + "}" }
-                .joined(separator: ",")
+            entry += parameters.map {
+                "{\"name\":" + JSONText.quoted($0.0) + ",\"type\":" + JSONText.quoted($0.1) + "}"
+            }
+            .joined(separator: ",")
             entry += "]"
             if type == "Patient" {
                 entry += ",\"operation\":[{\"name\":\"everything\","
@@ -35,7 +37,8 @@ enum CapabilityStatement {
         var out = "{\"resourceType\":\"CapabilityStatement\",\"status\":\"active\",\"date\":\"2026-12-01\""
         out += ",\"kind\":\"instance\",\"fhirVersion\":\"4.0.1\",\"format\":[\"application/fhir+json\",\"json\"]"
         out += ",\"software\":{\"name\":\"phigate\",\"version\":" + JSONText.quoted(GatewayVersion.current) + "}"
-        out += ",\"implementation\":{\"description\":\"phigate access gateway\",\"url\":" + JSONText.quoted(baseURL) + "}"
+        out +=
+            ",\"implementation\":{\"description\":\"phigate access gateway\",\"url\":" + JSONText.quoted(baseURL) + "}"
         out += ",\"rest\":[{\"mode\":\"server\",\"security\":{\"description\":"
         out += JSONText.quoted(
             "Bearer tokens from POST /auth/login. Clinicians read patients they have a care relationship "

@@ -42,85 +42,125 @@ public struct Configuration: Sendable {
 
     /// The documented keys, their types, bounds and defaults. A key not listed here is refused.
     public static let keys: [ConfigurationKey] = [
-        .init("listen", .address, default: .string("127.0.0.1:8080"),
+        .init(
+            "listen", .address, default: .string("127.0.0.1:8080"),
             help: "Address and port to serve on; port 0 picks a free port."),
-        .init("data_dir", .path, default: .string("./data"),
+        .init(
+            "data_dir", .path, default: .string("./data"),
             help: "Directory for the record, identity and audit databases and the signing key."),
-        .init("demo", .bool, default: .bool(false),
+        .init(
+            "demo", .bool, default: .bool(false),
             help: "On an empty data directory, generate demo patients and users and print their credentials once."),
-        .init("log_level", .choice(LogLevel.allCases.map(\.name)), default: .string("info"),
+        .init(
+            "log_level", .choice(LogLevel.allCases.map(\.name)), default: .string("info"),
             help: "Minimum level of the JSON log lines written to stderr."),
-        .init("http.header_timeout_seconds", .integer(1...3600), default: .int(10),
+        .init(
+            "http.header_timeout_seconds", .integer(1...3600), default: .int(10),
             help: "Time allowed for a whole request head (408 when it runs out)."),
-        .init("http.body_timeout_seconds", .integer(1...3600), default: .int(30),
+        .init(
+            "http.body_timeout_seconds", .integer(1...3600), default: .int(30),
             help: "Time allowed for a whole request body (408 when it runs out)."),
-        .init("http.idle_timeout_seconds", .integer(1...3600), default: .int(30),
+        .init(
+            "http.idle_timeout_seconds", .integer(1...3600), default: .int(30),
             help: "How long a keep-alive connection may wait for its next request."),
-        .init("http.max_request_line_bytes", .integer(256...65_536), default: .int(8192),
+        .init(
+            "http.max_request_line_bytes", .integer(256...65_536), default: .int(8192),
             help: "Longest request line (414 beyond)."),
-        .init("http.max_header_bytes", .integer(1024...1_048_576), default: .int(16_384),
+        .init(
+            "http.max_header_bytes", .integer(1024...1_048_576), default: .int(16_384),
             help: "Largest header section, and trailer section (431 beyond)."),
-        .init("http.max_header_count", .integer(1...1000), default: .int(100),
+        .init(
+            "http.max_header_count", .integer(1...1000), default: .int(100),
             help: "Most header fields in a request (431 beyond)."),
-        .init("http.max_body_bytes", .integer(0...1_073_741_824), default: .int(16 << 20),
+        .init(
+            "http.max_body_bytes", .integer(0...1_073_741_824), default: .int(16 << 20),
             help: "Largest request body (413 beyond)."),
-        .init("http.max_connections", .integer(1...1_000_000), default: .int(4096),
+        .init(
+            "http.max_connections", .integer(1...1_000_000), default: .int(4096),
             help: "Open client connections; further ones get 503 and are closed."),
-        .init("http.max_connections_per_client", .integer(1...1_000_000), default: .int(1024),
+        .init(
+            "http.max_connections_per_client", .integer(1...1_000_000), default: .int(1024),
             help: "Open connections from one client address; further ones get 503 and are closed."),
-        .init("http.allow_plaintext_non_loopback", .bool, default: .bool(false),
+        .init(
+            "http.allow_plaintext_non_loopback", .bool, default: .bool(false),
             help: "Allow plain HTTP on an address other than loopback (only behind a TLS terminator)."),
-        .init("http.event_loops", .integer(1...64), default: .int(1),
+        .init(
+            "http.event_loops", .integer(1...64), default: .int(1),
             help: "Event-loop threads; one is best on two cores with a load generator beside it."),
-        .init("http.shutdown_grace_seconds", .integer(0...600), default: .int(10),
+        .init(
+            "http.shutdown_grace_seconds", .integer(0...600), default: .int(10),
             help: "Time in-flight requests get to finish after SIGTERM or SIGINT."),
-        .init("store.connections", .integer(1...64), default: .int(4),
+        .init(
+            "store.connections", .integer(1...64), default: .int(4),
             help: "SQLite connections to the records database shared by the worker threads."),
-        .init("sessions.idle_timeout_seconds", .integer(60...86_400), default: .int(900),
+        .init(
+            "sessions.idle_timeout_seconds", .integer(60...86_400), default: .int(900),
             help: "A session unused for this long ends."),
-        .init("sessions.absolute_timeout_seconds", .integer(300...604_800), default: .int(28_800),
+        .init(
+            "sessions.absolute_timeout_seconds", .integer(300...604_800), default: .int(28_800),
             help: "A session ends this long after login, however active."),
-        .init("auth.lockout_threshold", .integer(1...100), default: .int(5),
+        .init(
+            "auth.lockout_threshold", .integer(1...100), default: .int(5),
             help: "Failed logins for one username within auth.lockout_window_seconds that lock it."),
-        .init("auth.lockout_window_seconds", .integer(1...86_400), default: .int(900),
+        .init(
+            "auth.lockout_window_seconds", .integer(1...86_400), default: .int(900),
             help: "The window in which failed logins count towards a lockout."),
-        .init("auth.lockout_seconds", .integer(1...86_400), default: .int(900),
+        .init(
+            "auth.lockout_seconds", .integer(1...86_400), default: .int(900),
             help: "How long a locked username stays locked."),
-        .init("break_glass.default_minutes", .integer(1...1440), default: .int(60),
+        .init(
+            "break_glass.default_minutes", .integer(1...1440), default: .int(60),
             help: "How long a break-glass grant lasts when the request names no duration."),
-        .init("break_glass.maximum_minutes", .integer(1...1440), default: .int(240),
+        .init(
+            "break_glass.maximum_minutes", .integer(1...1440), default: .int(240),
             help: "The longest break-glass grant a request may ask for."),
-        .init("break_glass.max_active_per_user", .integer(1...50), default: .int(3),
+        .init(
+            "break_glass.max_active_per_user", .integer(1...50), default: .int(3),
             help: "Break-glass grants one user may hold at once."),
-        .init("break_glass.review_deadline_hours", .integer(1...8760), default: .int(72),
+        .init(
+            "break_glass.review_deadline_hours", .integer(1...8760), default: .int(72),
             help: "Hours after activation before an unreviewed grant raises review.overdue."),
-        .init("break_glass.justification_minimum", .integer(1...2000), default: .int(20),
+        .init(
+            "break_glass.justification_minimum", .integer(1...2000), default: .int(20),
             help: "Fewest characters a break-glass justification may have."),
-        .init("alerts.denied_burst_threshold", .integer(2...10_000), default: .int(10),
+        .init(
+            "alerts.denied_burst_threshold", .integer(2...10_000), default: .int(10),
             help: "Denials of one user within the window that raise access.denied_burst."),
-        .init("alerts.denied_burst_window_seconds", .integer(1...86_400), default: .int(300),
+        .init(
+            "alerts.denied_burst_window_seconds", .integer(1...86_400), default: .int(300),
             help: "The window for access.denied_burst."),
-        .init("alerts.retry_base_milliseconds", .integer(10...600_000), default: .int(1000),
+        .init(
+            "alerts.retry_base_milliseconds", .integer(10...600_000), default: .int(1000),
             help: "First retry delay of a failed alert delivery; doubles per attempt, with full jitter."),
-        .init("alerts.retry_cap_seconds", .integer(1...86_400), default: .int(600),
+        .init(
+            "alerts.retry_cap_seconds", .integer(1...86_400), default: .int(600),
             help: "Longest delay between delivery attempts."),
-        .init("alerts.max_attempts", .integer(1...1000), default: .int(15),
+        .init(
+            "alerts.max_attempts", .integer(1...1000), default: .int(15),
             help: "Attempts before an alert becomes a dead letter."),
-        .init("alerts.max_age_hours", .integer(1...720), default: .int(24),
+        .init(
+            "alerts.max_age_hours", .integer(1...720), default: .int(24),
             help: "Age after which an undelivered alert becomes a dead letter."),
-        .init("webhooks", .webhooks, default: .array([]),
+        .init(
+            "webhooks", .webhooks, default: .array([]),
             help: "Alert subscribers: a list of {url, secret, events}."),
-        .init("audit.key_name", .keyName, default: .string("phigate.local/audit"),
+        .init(
+            "audit.key_name", .keyName, default: .string("phigate.local/audit"),
             help: "Name of the audit signing key and origin line of its checkpoints."),
-        .init("audit.checkpoint_every", .integer(1...1_000_000), default: .int(1000),
+        .init(
+            "audit.checkpoint_every", .integer(1...1_000_000), default: .int(1000),
             help: "Sign a checkpoint every this many entries."),
-        .init("audit.checkpoint_interval_seconds", .integer(1...86_400), default: .int(60),
+        .init(
+            "audit.checkpoint_interval_seconds", .integer(1...86_400), default: .int(60),
             help: "Sign a checkpoint at least this often while entries arrive."),
-        .init("audit.commit_timeout_ms", .integer(10...60_000), default: .int(5000),
+        .init(
+            "audit.commit_timeout_ms", .integer(10...60_000), default: .int(5000),
             help: "How long a request waits for its audit entry to be durable before failing with 503."),
-        .init("audit.max_group_size", .integer(1...65_536), default: .int(1024),
+        .init(
+            "audit.max_group_size", .integer(1...65_536), default: .int(1024),
             help: "Most entries per audit commit (one fsync); 1 commits each entry alone."),
-        .init("audit.queue_capacity", .integer(1...1_000_000), default: .int(16_384),
+        .init(
+            "audit.queue_capacity", .integer(1...1_000_000), default: .int(16_384),
             help: "Entries waiting for the audit writer; beyond it requests fail with 503."),
     ]
 
@@ -169,7 +209,8 @@ public struct Configuration: Sendable {
         breakGlass.reviewDeadlineHours = int("break_glass.review_deadline_hours")
         breakGlass.justificationMinimum = int("break_glass.justification_minimum")
         guard breakGlass.defaultMinutes <= breakGlass.maximumMinutes else {
-            throw ConfigurationError(key: "break_glass.default_minutes", message: "must not exceed break_glass.maximum_minutes")
+            throw ConfigurationError(
+                key: "break_glass.default_minutes", message: "must not exceed break_glass.maximum_minutes")
         }
         breakGlassPolicy = breakGlass
         deniedBurstThreshold = int("alerts.denied_burst_threshold")
@@ -181,7 +222,8 @@ public struct Configuration: Sendable {
             maximumAttempts: int("alerts.max_attempts"),
             maximumAgeMilliseconds: Int64(int("alerts.max_age_hours")) * 3_600_000)
         guard deliveryPolicy.baseDelayMilliseconds <= deliveryPolicy.maximumDelayMilliseconds else {
-            throw ConfigurationError(key: "alerts.retry_base_milliseconds", message: "must not exceed alerts.retry_cap_seconds")
+            throw ConfigurationError(
+                key: "alerts.retry_base_milliseconds", message: "must not exceed alerts.retry_cap_seconds")
         }
         audit = AuditSettings(
             keyName: values["audit.key_name"]!.stringValue!, checkpointEvery: Int64(int("audit.checkpoint_every")),

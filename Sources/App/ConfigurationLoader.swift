@@ -58,7 +58,9 @@ public enum ConfigurationLoader {
     }
 
     /// Environment values are text; they take the key's type, strictly.
-    private static func parseEnvironment(_ text: String, for key: ConfigurationKey) throws(ConfigurationError) -> JSONValue {
+    private static func parseEnvironment(_ text: String, for key: ConfigurationKey) throws(ConfigurationError)
+        -> JSONValue
+    {
         switch key.kind {
         case .integer:
             guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) || isNegativeInteger(text),

@@ -88,4 +88,3 @@ enum DemoSetup {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
-

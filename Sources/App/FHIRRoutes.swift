@@ -22,7 +22,8 @@ struct FHIRRoutes {
         let guarded = [authentication] as [any Middleware]
         return [
             Route("GET", "/fhir/metadata", errorRenderer: renderer) { request in
-                Response.json(200, CapabilityStatement.json(baseURL: Self.baseURL(request)), contentType: Self.contentType)
+                Response.json(
+                    200, CapabilityStatement.json(baseURL: Self.baseURL(request)), contentType: Self.contentType)
             },
             Route("GET", "/fhir/{type}/{id}", middleware: guarded, errorRenderer: renderer) { request in
                 try read(request)
@@ -66,31 +67,34 @@ struct FHIRRoutes {
     private func read(type: String, id: String, request: Request, caller: Caller, record: inout AccessRecord)
         throws -> Response
     {
-        try pool.with { session in try session.database.readTransaction {
-            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
-            let action = Action.readResource(type: type)
-            let stored = try session.records.storedResource(type: type, id: id)
-            let patients: [String]
-            if type == "Patient" {
-                patients = [id]
-            } else if let stored {
-                patients = try session.records.patientCompartments(of: stored.type, id: stored.id)
-                    .ifEmpty(ResourceClass.isPatientData(type) ? [Self.unknownPatient] : [])
-            } else {
-                // A missing resource has no compartment; deciding as for an unknown patient
-                // gives the same refusal an existing one would get.
-                patients = ResourceClass.isPatientData(type) ? [Self.unknownPatient] : []
+        try pool.with { session in
+            try session.database.readTransaction {
+                let access = try FHIRAccess(
+                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+                let action = Action.readResource(type: type)
+                let stored = try session.records.storedResource(type: type, id: id)
+                let patients: [String]
+                if type == "Patient" {
+                    patients = [id]
+                } else if let stored {
+                    patients = try session.records.patientCompartments(of: stored.type, id: stored.id)
+                        .ifEmpty(ResourceClass.isPatientData(type) ? [Self.unknownPatient] : [])
+                } else {
+                    // A missing resource has no compartment; deciding as for an unknown patient
+                    // gives the same refusal an existing one would get.
+                    patients = ResourceClass.isPatientData(type) ? [Self.unknownPatient] : []
+                }
+                let decision = try access.decide(action, patients: patients)
+                record.decision = decision
+                record.patient = patients.first.flatMap { $0 == Self.unknownPatient ? nil : $0 }
+                guard decision.allowed else { throw FHIRAccess.refusal(decision) }
+                guard let stored else { throw FHIRError.notFound(type, id) }
+                record.resources = ["\(type)/\(id)"]
+                var response = Response.json(200, stored.servedJSON(), contentType: Self.contentType)
+                response.headers.add(name: "ETag", value: "W/\"\(stored.version)\"")
+                return response
             }
-            let decision = try access.decide(action, patients: patients)
-            record.decision = decision
-            record.patient = patients.first.flatMap { $0 == Self.unknownPatient ? nil : $0 }
-            guard decision.allowed else { throw FHIRAccess.refusal(decision) }
-            guard let stored else { throw FHIRError.notFound(type, id) }
-            record.resources = ["\(type)/\(id)"]
-            var response = Response.json(200, stored.servedJSON(), contentType: Self.contentType)
-            response.headers.add(name: "ETag", value: "W/\"\(stored.version)\"")
-            return response
-        } }
+        }
     }
 
     /// A compartment id no resource can have (FHIR ids exclude '~'), standing in for the
@@ -104,38 +108,41 @@ struct FHIRRoutes {
         guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
         var query = try SearchQuery(items, type: type)
         let action = Action.searchResources(type: type)
-        return try audited(request, event: "fhir.search", action: action) { caller, record in try pool.with { session in
-            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
-            let result: SearchResult
-            if type == "Patient" {
-                let decision = try access.decide(action, patientID: nil)
-                record.decision = decision
-                guard decision.allowed else { throw FHIRAccess.refusal(decision) }
-                if decision.rule == PolicyRule.clinicianPatientSearchFiltered.rawValue {
-                    query.patientParameters.restrictToIDs = try access.visiblePatients(caller.effectiveAccount)
+        return try audited(request, event: "fhir.search", action: action) { caller, record in
+            try pool.with { session in
+                let access = try FHIRAccess(
+                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+                let result: SearchResult
+                if type == "Patient" {
+                    let decision = try access.decide(action, patientID: nil)
+                    record.decision = decision
+                    guard decision.allowed else { throw FHIRAccess.refusal(decision) }
+                    if decision.rule == PolicyRule.clinicianPatientSearchFiltered.rawValue {
+                        query.patientParameters.restrictToIDs = try access.visiblePatients(caller.effectiveAccount)
+                    }
+                    do {
+                        result = try session.records.searchPatients(query.patientParameters)
+                    } catch let error as StoreError where error.code == .invalidSearch {
+                        throw FHIRError.invalid(error.message)
+                    }
+                } else {
+                    let decision = try access.decide(action, patientID: query.patient)
+                    record.decision = decision
+                    record.patient = query.patient
+                    guard decision.allowed else { throw FHIRAccess.refusal(decision) }
+                    let allowed = query.patient == nil ? nil : try access.allowedPatients(for: decision)
+                    result = try session.records.search(
+                        type: type, patient: query.patient, count: query.count, offset: query.offset,
+                        allowedPatients: allowed)
                 }
-                do {
-                    result = try session.records.searchPatients(query.patientParameters)
-                } catch let error as StoreError where error.code == .invalidSearch {
-                    throw FHIRError.invalid(error.message)
-                }
-            } else {
-                let decision = try access.decide(action, patientID: query.patient)
-                record.decision = decision
-                record.patient = query.patient
-                guard decision.allowed else { throw FHIRAccess.refusal(decision) }
-                let allowed = query.patient == nil ? nil : try access.allowedPatients(for: decision)
-                result = try session.records.search(
-                    type: type, patient: query.patient, count: query.count, offset: query.offset,
-                    allowedPatients: allowed)
+                record.resources = result.resources.map { "\($0.type)/\($0.id)" }
+                if type == "Patient" && result.resources.count == 1 { record.patient = result.resources[0].id }
+                let bundle = SearchBundle(
+                    baseURL: Self.baseURL(request), type: type, query: query, total: result.total,
+                    resources: result.resources)
+                return Response.json(200, bundle.json(), contentType: Self.contentType)
             }
-            record.resources = result.resources.map { "\($0.type)/\($0.id)" }
-            if type == "Patient" && result.resources.count == 1 { record.patient = result.resources[0].id }
-            let bundle = SearchBundle(
-                baseURL: Self.baseURL(request), type: type, query: query, total: result.total,
-                resources: result.resources)
-            return Response.json(200, bundle.json(), contentType: Self.contentType)
-        } }
+        }
     }
 
     // MARK: - $everything
@@ -145,20 +152,22 @@ struct FHIRRoutes {
         guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
         return try audited(request, event: "fhir.everything", action: .patientEverything) { caller, record in
             try pool.with { session in
-            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
-            let decision = try access.decide(.patientEverything, patientID: id)
-            record.decision = decision
-            record.patient = id
-            guard decision.allowed else { throw FHIRAccess.refusal(decision) }
-            let resources = try session.records.everything(
-                patient: id, allowedPatients: try access.allowedPatients(for: decision))
-            guard !resources.isEmpty else { throw FHIRError.notFound("Patient", id) }
-            record.resources = resources.map { "\($0.type)/\($0.id)" }
-            let bundle = SearchBundle(
-                baseURL: Self.baseURL(request), type: "Patient", query: nil, total: resources.count,
-                resources: resources, selfLink: Self.baseURL(request) + "/Patient/\(id)/$everything")
-            return Response.json(200, bundle.json(), contentType: Self.contentType)
-        } }
+                let access = try FHIRAccess(
+                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+                let decision = try access.decide(.patientEverything, patientID: id)
+                record.decision = decision
+                record.patient = id
+                guard decision.allowed else { throw FHIRAccess.refusal(decision) }
+                let resources = try session.records.everything(
+                    patient: id, allowedPatients: try access.allowedPatients(for: decision))
+                guard !resources.isEmpty else { throw FHIRError.notFound("Patient", id) }
+                record.resources = resources.map { "\($0.type)/\($0.id)" }
+                let bundle = SearchBundle(
+                    baseURL: Self.baseURL(request), type: "Patient", query: nil, total: resources.count,
+                    resources: resources, selfLink: Self.baseURL(request) + "/Patient/\(id)/$everything")
+                return Response.json(200, bundle.json(), contentType: Self.contentType)
+            }
+        }
     }
 
     // MARK: - Transaction
@@ -172,7 +181,8 @@ struct FHIRRoutes {
     private func transaction(_ request: Request, caller: Caller, record: inout AccessRecord) throws -> Response {
         let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
         guard mediaType == "application/fhir+json" || mediaType == "application/json" else {
-            throw FHIRError(status: 415, issueCode: "not-supported", detail: "Send the Bundle as application/fhir+json.")
+            throw FHIRError(
+                status: 415, issueCode: "not-supported", detail: "Send the Bundle as application/fhir+json.")
         }
         return try pool.with { session in
             let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
@@ -256,7 +266,8 @@ extension FHIRRoutes {
             resources: record.resources)
         var gated = response
         let unavailable = AuditUnavailable(cause: "commit")
-        gated.gate = trail.gate(entry, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
+        gated.gate = trail.gate(
+            entry, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
         return gated
     }
 }

@@ -47,7 +47,8 @@ public final class Gateway: Sendable {
         try pool.with { session in
             let sync = try session.subscribers.syncConfigured(configuration.webhooks)
             if !sync.added.isEmpty || !sync.disabled.isEmpty {
-                logger.notice("webhooks.configured", ["added": .int(sync.added.count), "disabled": .int(sync.disabled.count)])
+                logger.notice(
+                    "webhooks.configured", ["added": .int(sync.added.count), "disabled": .int(sync.disabled.count)])
             }
         }
 
@@ -79,11 +80,14 @@ public final class Gateway: Sendable {
         var routes: [Route] = []
         routes += OperationalRoutes.routes(readiness: readiness) { metrics.render() + trail.metrics() }
         routes += AuthRoutes(
-            pool: pool, policy: configuration.authPolicy, trail: trail, sessions: sessions, alerts: alerts, logger: logger)
-            .routes(authentication: authentication)
+            pool: pool, policy: configuration.authPolicy, trail: trail, sessions: sessions, alerts: alerts,
+            logger: logger
+        )
+        .routes(authentication: authentication)
         routes += FHIRRoutes(pool: pool, clock: clock, trail: trail, alerts: alerts, denials: denials)
             .routes(authentication: authentication)
-        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger).routes(authentication: authentication)
+        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger).routes(
+            authentication: authentication)
         routes += BreakGlassRoutes(pool: pool, trail: trail, alerts: alerts, logger: logger)
             .routes(authentication: authentication)
         routes += WebhookAdminRoutes(pool: pool, trail: trail).routes(authentication: authentication)
@@ -140,10 +144,12 @@ public final class Gateway: Sendable {
             let attributes = try manager.attributesOfItem(atPath: path)
             if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
                 throw ConfigurationError(
-                    key: "data_dir", message: "is accessible to group or others (mode \(String(mode, radix: 8))); chmod 700 it")
+                    key: "data_dir",
+                    message: "is accessible to group or others (mode \(String(mode, radix: 8))); chmod 700 it")
             }
             return
         }
-        try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try manager.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 }

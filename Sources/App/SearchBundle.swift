@@ -31,7 +31,8 @@ struct SearchBundle {
         }
         for (index, link) in links.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(("{\"relation\":" + JSONText.quoted(link.0) + ",\"url\":" + JSONText.quoted(link.1) + "}").utf8)
+            out += Array(
+                ("{\"relation\":" + JSONText.quoted(link.0) + ",\"url\":" + JSONText.quoted(link.1) + "}").utf8)
         }
         out += Array("],\"entry\":[".utf8)
         for (index, resource) in resources.enumerated() {
@@ -57,7 +58,8 @@ struct SearchBundle {
     static func encode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
-            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+            let unreserved =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                 || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
             if unreserved {
                 out.unicodeScalars.append(Unicode.Scalar(byte))

@@ -16,7 +16,9 @@ enum SecretKey {
             return try checked(existing, path)
         }
         let fresh = SecureRandom.bytes(AESGCM.keyByteCount)
-        if try PrivateFile.publishNew(path: path, contents: fresh, mode: 0o600, temporarySuffix: Hex.encode(SecureRandom.bytes(8))) {
+        if try PrivateFile.publishNew(
+            path: path, contents: fresh, mode: 0o600, temporarySuffix: Hex.encode(SecureRandom.bytes(8)))
+        {
             return fresh
         }
         guard let raced = try PrivateFile.readPrivate(path: path) else {

@@ -34,13 +34,15 @@ struct WebhookAdminRoutes {
         let decision = AccessPolicy.decide(caller.accessRequest(action, now: trail.now / 1000))
         guard decision.allowed else {
             try trail.record(
-                trail.entry(request, caller: caller, event: event, action: action.name, outcome: .denied,
+                trail.entry(
+                    request, caller: caller, event: event, action: action.name, outcome: .denied,
                     status: decision.status, decision: decision))
             throw HTTPProblem(status: decision.status, detail: "Webhooks are administered by security-admins.")
         }
         let response = try body()
         try trail.record(
-            trail.entry(request, caller: caller, event: event, action: action.name, outcome: .allowed,
+            trail.entry(
+                request, caller: caller, event: event, action: action.name, outcome: .allowed,
                 status: response.status, decision: decision, details: request.pathParameters))
         return response
     }

@@ -1,7 +1,7 @@
 import POSIX
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The audit key files through POSIX's `PrivateFile`, with its failures as `AuditError`s.
@@ -30,7 +30,8 @@ enum KeyFile {
         do {
             return try body()
         } catch {
-            throw AuditError(error.insecure ? .insecureKeyFile : .keyFile, operation: "key file", message: error.message)
+            throw AuditError(
+                error.insecure ? .insecureKeyFile : .keyFile, operation: "key file", message: error.message)
         }
     }
 }

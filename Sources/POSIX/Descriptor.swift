@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Raw, non-owning operations on a file descriptor. Whoever holds the descriptor closes it.

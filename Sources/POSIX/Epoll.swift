@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CPOSIX
 
@@ -57,7 +57,9 @@ public final class Epoll {
 
     /// Waits up to `timeoutMilliseconds` (-1 forever) and calls `body` for each ready descriptor.
     /// An interrupted wait (EINTR) returns with no events.
-    public func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: Events) -> Void) throws(SystemCallError) {
+    public func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: Events) -> Void)
+        throws(SystemCallError)
+    {
         let n = epoll_wait(fd, buffer, Int32(capacity), timeoutMilliseconds)
         if n < 0 {
             if errno == EINTR { return }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Key files: created owner-only and atomically, refused when anyone else could read them.

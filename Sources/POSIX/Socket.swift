@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CPOSIX
 
@@ -113,7 +113,8 @@ public final class ListeningSocket {
     /// each own a listener on the same address and the kernel spreads connections among them.
     public init(binding address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool) throws(SystemCallError) {
         let domain = address.family == .ipv4 ? AF_INET : AF_INET6
-        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError.last("socket") }
         var on: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)

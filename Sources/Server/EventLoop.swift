@@ -122,7 +122,8 @@ final class EventLoop: @unchecked Sendable {
             if let deadline = drainDeadline {
                 if connections.isEmpty { break }
                 if now >= deadline {
-                    logger.warning("loop.shutdown_forced", ["loop": .int(index), "conn.count": .int(connections.count)])
+                    logger.warning(
+                        "loop.shutdown_forced", ["loop": .int(index), "conn.count": .int(connections.count)])
                     for connection in Array(connections.values) { close(connection) }
                     break
                 }
@@ -357,8 +358,11 @@ final class EventLoop: @unchecked Sendable {
     private static let keepAliveAndEndOfHead = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
 
     private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var remaining = value
         var count = 0
         withUnsafeMutableBytes(of: &digits) { raw in
@@ -414,14 +418,18 @@ final class EventLoop: @unchecked Sendable {
             let problem = HTTPProblem(
                 status: 405, detail: "This path does not support the \(Self.safeMethod(head.method)) method.",
                 headers: [("Allow", allowed.joined(separator: ", "))])
-            finish(connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
+            finish(
+                connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
                 context("unmatched"))
         case .notFound:
-            finish(connection, pipeline.router.fallbackRenderer.render(HTTPProblem.notFound(), requestID: request.requestID),
+            finish(
+                connection,
+                pipeline.router.fallbackRenderer.render(HTTPProblem.notFound(), requestID: request.requestID),
                 context("unmatched"))
         case .badPath:
             let problem = HTTPProblem.badRequest("The path holds an invalid percent-encoding.")
-            finish(connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
+            finish(
+                connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
                 context("unmatched"))
         }
     }
@@ -491,9 +499,11 @@ final class EventLoop: @unchecked Sendable {
         if logger.isEnabled(.debug) {
             logger.debug(
                 "http.request",
-                ["req.id": .string(context.requestID), "conn.id": .int(Int(connection.id)),
-                 "http.method": .string(Self.safeMethod(context.method)), "http.route": .string(context.route),
-                 "http.status": .int(status), "http.duration_us": .int(Int(seconds * 1e6))])
+                [
+                    "req.id": .string(context.requestID), "conn.id": .int(Int(connection.id)),
+                    "http.method": .string(Self.safeMethod(context.method)), "http.route": .string(context.route),
+                    "http.status": .int(status), "http.duration_us": .int(Int(seconds * 1e6)),
+                ])
         }
         if connection.phase == .awaitingResponse {
             connection.phase = .idle
@@ -689,7 +699,8 @@ final class EventLoop: @unchecked Sendable {
         connection.stashedInput.removeAll()
         finish(
             connection, response,
-            ResponseContext(requestID: requestID, method: "other", route: "unmatched", keepAlive: false,
+            ResponseContext(
+                requestID: requestID, method: "other", route: "unmatched", keepAlive: false,
                 started: MonotonicClock.nanoseconds()))
         flush(connection)
     }

@@ -71,7 +71,8 @@ public final class HTTPServer: Sendable {
             thread.stackSize = 1 << 20
             thread.start()
         }
-        logger.info("server.listening", ["http.address": .string(boundAddress.description), "loops": .int(loops.count)])
+        logger.info(
+            "server.listening", ["http.address": .string(boundAddress.description), "loops": .int(loops.count)])
     }
 
     /// Stops accepting, closes idle connections, and gives in-flight requests the grace period.

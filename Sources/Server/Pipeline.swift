@@ -40,8 +40,10 @@ struct Pipeline: Sendable {
         }
         logger.error(
             "http.handler_failed",
-            ["req.id": .string(request.requestID), "http.route": .string(request.route),
-             "error.type": .string(String(describing: type(of: error)))])
+            [
+                "req.id": .string(request.requestID), "http.route": .string(request.route),
+                "error.type": .string(String(describing: type(of: error))),
+            ])
         return renderer.render(InternalServerError(), requestID: request.requestID)
     }
 }

@@ -83,7 +83,8 @@ public final class ServerMetrics: Sendable {
             var cumulative: UInt64 = 0
             for (index, bound) in Self.bucketBounds.enumerated() {
                 cumulative += h.buckets[index]
-                out += "phigate_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(cumulative)\n"
+                out +=
+                    "phigate_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(cumulative)\n"
             }
             out += "phigate_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(h.count)\n"
             out += "phigate_http_request_duration_seconds_sum{route=\"\(label)\"} \(h.sum)\n"

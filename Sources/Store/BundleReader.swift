@@ -71,7 +71,8 @@ enum BundleReader {
         if let method = entry["request"]?["method"]?.stringValue, method != "PUT", method != "POST" {
             // Only creations and updates are imported: a DELETE, PATCH or GET entry would
             // otherwise be taken as an update with the resource it happens to carry.
-            throw refusal(index: index, fullUrl: fullUrl, "request.method \(method.prefix(8)) is not supported (PUT or POST)")
+            throw refusal(
+                index: index, fullUrl: fullUrl, "request.method \(method.prefix(8)) is not supported (PUT or POST)")
         }
         guard var resource = entry["resource"]?.objectValue else {
             throw refusal(index: index, fullUrl: fullUrl, "has no resource")

@@ -117,7 +117,8 @@ public final class Database {
         }
         guard result == SQLITE_OK, let compiled else {
             sqlite3_finalize(compiled)
-            let detail = result == SQLITE_MISUSE
+            let detail =
+                result == SQLITE_MISUSE
                 ? "expected exactly one SQL statement" : String(cString: sqlite3_errmsg(handle))
             throw StoreError.sqlite(
                 result == SQLITE_OK ? SQLITE_MISUSE : result, operation: "prepare", detail: detail)

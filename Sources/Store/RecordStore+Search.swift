@@ -101,7 +101,8 @@ extension RecordStore {
                             .invalidSearch, operation: "search",
                             message: "parameter \(parameter) has an empty value")
                     }
-                    let sql = "r.id IN (SELECT patient_id FROM patient_name "
+                    let sql =
+                        "r.id IN (SELECT patient_id FROM patient_name "
                         + "WHERE value >= ? AND value < ?" + kind + ")"
                     return (sql, [.text(folded), .text(folded + "\u{10FFFF}")])
                 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Monotonic time for deadlines and durations; never goes backwards, unaffected by NTP steps.

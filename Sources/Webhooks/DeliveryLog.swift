@@ -127,12 +127,13 @@ public struct DeliveryLog {
             {
                 byState[state] = count
             }
-            let failed = try database.scalar(
-                """
-                SELECT count(*) FROM webhook_attempts
-                WHERE error_class IS NOT 'in_progress'
-                    AND (http_status IS NULL OR http_status NOT BETWEEN 200 AND 299)
-                """) ?? 0
+            let failed =
+                try database.scalar(
+                    """
+                    SELECT count(*) FROM webhook_attempts
+                    WHERE error_class IS NOT 'in_progress'
+                        AND (http_status IS NULL OR http_status NOT BETWEEN 200 AND 299)
+                    """) ?? 0
             return WebhookCounters(
                 delivered: byState[DeliveryState.delivered.rawValue] ?? 0,
                 failedAttempts: Int(failed), dead: byState[DeliveryState.dead.rawValue] ?? 0,

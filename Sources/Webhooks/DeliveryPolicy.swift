@@ -58,7 +58,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
         var ceiling = baseDelayMilliseconds
         var doublings = max(0, attempts - 1)
         while doublings > 0 && ceiling < maximumDelayMilliseconds {
-            ceiling = ceiling > maximumDelayMilliseconds / Self.factor
+            ceiling =
+                ceiling > maximumDelayMilliseconds / Self.factor
                 ? maximumDelayMilliseconds : ceiling * Self.factor
             doublings -= 1
         }
@@ -95,7 +96,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
         let ceiling = delayCeiling(afterAttempt: progress.attempts)
         var delay = min(Int64((Double(ceiling) * fraction).rounded(.down)), ceiling)
         if let retryAfter, retryAfter > 0 {
-            let requested = retryAfter > maximumDelayMilliseconds / 1_000
+            let requested =
+                retryAfter > maximumDelayMilliseconds / 1_000
                 ? maximumDelayMilliseconds : retryAfter * 1_000
             delay = max(delay, requested)
         }

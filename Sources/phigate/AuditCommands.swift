@@ -46,7 +46,8 @@ enum AuditCommands {
         do {
             switch verb {
             case "verify":
-                let publicKey = options.removeValue(forKey: "public-key")
+                let publicKey =
+                    options.removeValue(forKey: "public-key")
                     ?? configuration.dataDirectory + "/audit-signing.pub"
                 let keyName = options.removeValue(forKey: "key-name") ?? configuration.audit.keyName
                 let anchor = options.removeValue(forKey: "anchor")

@@ -61,7 +61,8 @@ enum RecordCommands {
                         resources += counts.total
                     }
                 } catch {
-                    CommandLineInterface.writeError("phigate: \(URL(fileURLWithPath: file).lastPathComponent): \(error)")
+                    CommandLineInterface.writeError(
+                        "phigate: \(URL(fileURLWithPath: file).lastPathComponent): \(error)")
                     return 1
                 }
             }
@@ -69,8 +70,9 @@ enum RecordCommands {
             print("type".column(28) + "created  updated  unchanged")
             for type in totals.keys.sorted() {
                 let t = totals[type]!
-                print(type.column(28)
-                    + pad(t.created, 7) + "  " + pad(t.updated, 7) + "  " + pad(t.unchanged, 9))
+                print(
+                    type.column(28)
+                        + pad(t.created, 7) + "  " + pad(t.updated, 7) + "  " + pad(t.unchanged, 9))
             }
             let rate = seconds > 0 ? Int(Double(resources) / seconds) : resources
             print("\(files.count) bundles, \(resources) resources in \(String(format: "%.2f", seconds)) s (\(rate)/s)")
@@ -100,13 +102,15 @@ enum RecordCommands {
                 return try addUser(admin, arguments)
             case "list":
                 guard arguments.isEmpty else { return CommandLineInterface.usageError(userUsage) }
-                print("username".column(24)
-                    + "role".column(16) + "practitioner      status")
+                print(
+                    "username".column(24)
+                        + "role".column(16) + "practitioner      status")
                 for account in try admin.listUsers() {
-                    print(account.username.column(24)
-                        + account.role.rawValue.column(16)
-                        + (account.practitionerID ?? "-").column(18)
-                        + (account.disabled ? "disabled" : "active"))
+                    print(
+                        account.username.column(24)
+                            + account.role.rawValue.column(16)
+                            + (account.practitionerID ?? "-").column(18)
+                            + (account.disabled ? "disabled" : "active"))
                 }
                 return 0
             case "disable":
@@ -221,4 +225,3 @@ enum RecordCommands {
         }
     }
 }
-

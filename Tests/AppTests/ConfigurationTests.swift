@@ -30,8 +30,10 @@ struct ConfigurationTests {
     func precedence() throws {
         let c = try Self.load(
             json: #"{"listen": "127.0.0.1:9000", "http": {"header_timeout_seconds": 5, "max_body_bytes": 2048}}"#,
-            environment: ["PHIGATE_HTTP_HEADER_TIMEOUT_SECONDS": "7", "PHIGATE_DEMO": "true",
-                          "PHIGATE_UNRELATED": "ignored"])
+            environment: [
+                "PHIGATE_HTTP_HEADER_TIMEOUT_SECONDS": "7", "PHIGATE_DEMO": "true",
+                "PHIGATE_UNRELATED": "ignored",
+            ])
         #expect(c.listen.port == 9000)
         #expect(c.server.headerTimeoutSeconds == 7)
         #expect(c.server.limits.maxBodyBytes == 2048)
@@ -91,7 +93,8 @@ struct ConfigurationTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         for name in ["phigate.example.json", "phigate.json"] {
-            let c = try ConfigurationLoader.load(file: root.appendingPathComponent("Config/\(name)").path, environment: [:])
+            let c = try ConfigurationLoader.load(
+                file: root.appendingPathComponent("Config/\(name)").path, environment: [:])
             #expect(c.listen.description == "127.0.0.1:8080")
         }
     }
@@ -111,14 +114,19 @@ struct ConfigurationReferenceTests {
 
     @Test("webhook subscribers are checked, naming the entry and field")
     func webhooks() throws {
-        let good = #"[{"url":"https://siem.example/hook","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","events":["break_glass.*"]}]"#
+        let good =
+            #"[{"url":"https://siem.example/hook","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","#
+            + #""events":["break_glass.*"]}]"#
         let loaded = try ConfigurationLoader.load(file: nil, environment: ["PHIGATE_WEBHOOKS": good])
         #expect(loaded.webhooks.count == 1)
         let cases: [(String, String)] = [
             (#"[{"url":"ftp://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]"#, "webhooks[0]"),
             (#"[{"url":"https://x/y","secret":"not-a-secret"}]"#, "webhooks[0]"),
             (#"[{"url":"https://x/y"}]"#, "webhooks[0].secret"),
-            (#"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","colour":1}]"#, "webhooks[0].colour"),
+            (
+                #"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","colour":1}]"#,
+                "webhooks[0].colour"
+            ),
             (#"{"url":"https://x/y"}"#, "webhooks"),
             ("not json", "webhooks"),
         ]

@@ -74,7 +74,8 @@ struct ConcurrencyTests {
                 F.request(patient), holder: F.alice, secondFactorStep: 1, now: now
             ).holder
         }
-        #expect(outcomes == Array(repeating: "alice", count: 3)
-            + Array(repeating: "too_many_active_grants", count: 3))
+        #expect(
+            outcomes == Array(repeating: "alice", count: 3)
+                + Array(repeating: "too_many_active_grants", count: 3))
     }
 }

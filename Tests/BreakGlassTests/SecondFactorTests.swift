@@ -89,7 +89,8 @@ struct SecondFactorTests {
     /// Variants of "768147", the code valid at t0, which a normalizing check would accept.
     static let malformed: [String] = [
         "76814", "7681470", " 768147", "768147 ", "768 147", "768-147", "+76814", "-76814",
-        "76814a", "768147\n", "768147\r\n", "768147\u{0}", "", "\u{FF17}\u{FF16}\u{FF18}"
+        "76814a", "768147\n", "768147\r\n", "768147\u{0}", "",
+        "\u{FF17}\u{FF16}\u{FF18}"
             + "\u{FF11}\u{FF14}\u{FF17}", "\u{0667}\u{0666}\u{0668}\u{0661}\u{0664}\u{0667}",
         "7\u{0301}68147", "０７６８１４７",
     ]

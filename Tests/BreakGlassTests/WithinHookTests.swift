@@ -105,9 +105,10 @@ struct WithinHookTests {
             }
         }
         #expect(try fixture.reviews.overdue(now: due).map(\.grantID) == [grant.id])
-        #expect(try fixture.reviews.markOverdueNotified(grant.id, now: due) { review in
-            try enqueue(fixture, "review.overdue", review.grantID)
-        })
+        #expect(
+            try fixture.reviews.markOverdueNotified(grant.id, now: due) { review in
+                try enqueue(fixture, "review.overdue", review.grantID)
+            })
         #expect(try outbox(fixture) == ["review.overdue"])
     }
 }

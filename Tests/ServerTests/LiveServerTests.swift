@@ -7,7 +7,7 @@ import Testing
 @testable import Server
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Pieces of a body, one per call, optionally failing part-way.

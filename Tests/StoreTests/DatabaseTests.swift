@@ -132,8 +132,10 @@ struct DatabaseTests {
         ("UPDATE Audit SET entry = 'y' WHERE rowid = 1", false),
         ("DELETE FROM audit", false),
         ("DELETE FROM audit WHERE rowid = 1", false),
-        ("INSERT INTO audit(rowid, entry) VALUES (1, 'z') "
-            + "ON CONFLICT(rowid) DO UPDATE SET entry = 'z'", false),
+        (
+            "INSERT INTO audit(rowid, entry) VALUES (1, 'z') "
+                + "ON CONFLICT(rowid) DO UPDATE SET entry = 'z'", false
+        ),
         ("DROP TABLE audit", false),
         ("ALTER TABLE audit RENAME TO gone", false),
         ("UPDATE notes SET body = 'y'", true),

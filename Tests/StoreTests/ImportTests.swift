@@ -61,7 +61,8 @@ struct ImportTests {
         #expect(try fixture.store.importBundle(bytes: plain).totals.created == 1)
         #expect(try fixture.store.importBundle(bytes: reordered).totals.unchanged == 1)
         let json = try #require(try fixture.store.resource(type: "Practitioner", id: "d1"))
-        let expected = "{\"resourceType\":\"Practitioner\",\"id\":\"d1\",\"active\":true,"
+        let expected =
+            "{\"resourceType\":\"Practitioner\",\"id\":\"d1\",\"active\":true,"
             + "\"name\":[{\"family\":\"Doe\"}]}"
         #expect(String(decoding: json, as: UTF8.self) == expected)
     }
@@ -120,35 +121,55 @@ struct ImportTests {
     }
 
     /// Edits applied to the small bundle, and a fragment the refusal must contain.
-    static let malformedCases: [(name: String, edit: @Sendable (inout [String: Any]) -> Void,
-        message: String)] = [
-        ("not a Bundle", { $0["resourceType"] = "Patient" }, "not a FHIR Bundle"),
-        ("searchset", { $0["type"] = "searchset" }, "only transaction and collection"),
-        ("entry not an array", { $0["entry"] = ["x": 1] }, "Bundle.entry is not an array"),
-        ("no resource", { editEntry(6, &$0) { $0["resource"] = nil } },
-            "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) has no resource"),
-        ("no resourceType", { editResource(6, &$0) { $0["resourceType"] = nil } },
-            "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) resource has no resourceType"),
-        ("bad id syntax", { editResource(6, &$0) { $0["id"] = "bad id!" } },
-            "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) resource id is not a valid"),
-        ("id too long", { editResource(6, &$0) { $0["id"] = String(repeating: "a", count: 65) } },
-            "resource id is not a valid FHIR id"),
-        ("id not a string", { editResource(6, &$0) { $0["id"] = 12 } }, "id is not a string"),
-        ("no id and no fullUrl", {
-            editEntry(6, &$0) { $0["fullUrl"] = nil }
-            editResource(6, &$0) { $0["id"] = nil }
-        }, "entry 6 resource has no id"),
-        ("duplicate resource", { editResource(6, &$0) { $0["id"] = "pr1" } },
-            "repeats Practitioner/pr1 of entry 5"),
-        ("bad type name", { editResource(6, &$0) { $0["resourceType"] = "practitioner" } },
-            "not a valid type name"),
-    ]
+    static let malformedCases:
+        [(
+            name: String, edit: @Sendable (inout [String: Any]) -> Void,
+            message: String
+        )] = [
+            ("not a Bundle", { $0["resourceType"] = "Patient" }, "not a FHIR Bundle"),
+            ("searchset", { $0["type"] = "searchset" }, "only transaction and collection"),
+            ("entry not an array", { $0["entry"] = ["x": 1] }, "Bundle.entry is not an array"),
+            (
+                "no resource", { editEntry(6, &$0) { $0["resource"] = nil } },
+                "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) has no resource"
+            ),
+            (
+                "no resourceType", { editResource(6, &$0) { $0["resourceType"] = nil } },
+                "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) resource has no resourceType"
+            ),
+            (
+                "bad id syntax", { editResource(6, &$0) { $0["id"] = "bad id!" } },
+                "entry 6 (urn:uuid:00000000-0000-4000-8000-0000000000a2) resource id is not a valid"
+            ),
+            (
+                "id too long", { editResource(6, &$0) { $0["id"] = String(repeating: "a", count: 65) } },
+                "resource id is not a valid FHIR id"
+            ),
+            ("id not a string", { editResource(6, &$0) { $0["id"] = 12 } }, "id is not a string"),
+            (
+                "no id and no fullUrl",
+                {
+                    editEntry(6, &$0) { $0["fullUrl"] = nil }
+                    editResource(6, &$0) { $0["id"] = nil }
+                }, "entry 6 resource has no id"
+            ),
+            (
+                "duplicate resource", { editResource(6, &$0) { $0["id"] = "pr1" } },
+                "repeats Practitioner/pr1 of entry 5"
+            ),
+            (
+                "bad type name", { editResource(6, &$0) { $0["resourceType"] = "practitioner" } },
+                "not a valid type name"
+            ),
+        ]
 
-    @Test("a malformed bundle is refused, naming the entry, and nothing is written",
+    @Test(
+        "a malformed bundle is refused, naming the entry, and nothing is written",
         arguments: malformedCases)
-    func malformedBundle(name: String, edit: @Sendable (inout [String: Any]) -> Void,
-        message: String) throws
-    {
+    func malformedBundle(
+        name: String, edit: @Sendable (inout [String: Any]) -> Void,
+        message: String
+    ) throws {
         let fixture = try StoreFixture()
         var bundle = try Fixtures.jsonObject(Data(SmallBundle.bytes))
         edit(&bundle)
@@ -173,17 +194,19 @@ struct ImportTests {
         #expect(try fixture.store.storedTypes().isEmpty)
     }
 
-    static func editEntry(_ index: Int, _ bundle: inout [String: Any],
-        _ change: (inout [String: Any]) -> Void)
-    {
+    static func editEntry(
+        _ index: Int, _ bundle: inout [String: Any],
+        _ change: (inout [String: Any]) -> Void
+    ) {
         var entries = Fixtures.entries(of: bundle)
         change(&entries[index])
         bundle["entry"] = entries
     }
 
-    static func editResource(_ index: Int, _ bundle: inout [String: Any],
-        _ change: (inout [String: Any]) -> Void)
-    {
+    static func editResource(
+        _ index: Int, _ bundle: inout [String: Any],
+        _ change: (inout [String: Any]) -> Void
+    ) {
         editEntry(index, &bundle) { entry in
             var resource = Fixtures.resource(of: entry)
             change(&resource)

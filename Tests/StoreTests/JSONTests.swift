@@ -38,8 +38,11 @@ struct JSONTests {
         ("truncated literal", Array("nul".utf8)),
         ("missing colon", Array("{\"a\" 1}".utf8)),
         ("unterminated string", Array("\"abc".utf8)),
-        ("too deep", Array(repeating: UInt8(ascii: "["), count: 101)
-            + Array(repeating: UInt8(ascii: "]"), count: 101)),
+        (
+            "too deep",
+            Array(repeating: UInt8(ascii: "["), count: 101)
+                + Array(repeating: UInt8(ascii: "]"), count: 101)
+        ),
     ]
 
     @Test("invalid input is refused", arguments: invalidCases)
@@ -50,17 +53,20 @@ struct JSONTests {
     @Test("nesting up to the limit is accepted")
     func nestingLimit() throws {
         let depth = JSONParser.maximumDepth
-        let bytes = Array(repeating: UInt8(ascii: "["), count: depth)
+        let bytes =
+            Array(repeating: UInt8(ascii: "["), count: depth)
             + Array(repeating: UInt8(ascii: "]"), count: depth)
         #expect(CanonicalJSON.bytes(try JSONParser.parse(bytes)) == bytes)
     }
 
     @Test("a resource starts with resourceType and id, then sorted members")
     func resourceOrder() throws {
-        let input = "{\"status\":\"final\",\"id\":\"o1\",\"code\":{\"text\":\"x\"},"
+        let input =
+            "{\"status\":\"final\",\"id\":\"o1\",\"code\":{\"text\":\"x\"},"
             + "\"resourceType\":\"Observation\"}"
         let object = try #require(try JSONParser.parse(Array(input.utf8)).objectValue)
-        let expected = "{\"resourceType\":\"Observation\",\"id\":\"o1\","
+        let expected =
+            "{\"resourceType\":\"Observation\",\"id\":\"o1\","
             + "\"code\":{\"text\":\"x\"},\"status\":\"final\"}"
         #expect(String(decoding: CanonicalJSON.resourceBytes(object), as: UTF8.self) == expected)
     }

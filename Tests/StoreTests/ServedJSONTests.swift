@@ -5,19 +5,37 @@ import Testing
 
 @Suite("Served JSON")
 struct ServedJSONTests {
+    /// The members the splice adds.
+    static let members = #""versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z""#
+
     static let cases: [(stored: String, served: String)] = [
-        (#"{"resourceType":"Patient","id":"p1","gender":"male"}"#,
-         #"{"resourceType":"Patient","id":"p1","meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z"},"gender":"male"}"#),
-        (#"{"resourceType":"Patient","id":"p1"}"#,
-         #"{"resourceType":"Patient","id":"p1","meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z"}}"#),
-        (#"{"resourceType":"Patient","id":"p1","meta":{"profile":["http://x/y"]},"name":[{"family":"A"}]}"#,
-         #"{"resourceType":"Patient","id":"p1","meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z","profile":["http://x/y"]},"name":[{"family":"A"}]}"#),
-        (#"{"resourceType":"Patient","id":"p1","meta":{},"x":1}"#,
-         #"{"resourceType":"Patient","id":"p1","meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z"},"x":1}"#),
-        (#"{"resourceType":"Observation","id":"o1","code":{"text":"a \"meta\": {} }"},"meta":{"tag":[{"code":"}"}]}}"#,
-         #"{"resourceType":"Observation","id":"o1","code":{"text":"a \"meta\": {} }"},"meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z","tag":[{"code":"}"}]}}"#),
-        (#"{"resourceType":"Basic","id":"b","n":[1,2,{"meta":5}],"v":-1.5e3}"#,
-         #"{"resourceType":"Basic","id":"b","meta":{"versionId":"3","lastUpdated":"2026-01-02T03:04:05.000Z"},"n":[1,2,{"meta":5}],"v":-1.5e3}"#),
+        (
+            #"{"resourceType":"Patient","id":"p1","gender":"male"}"#,
+            #"{"resourceType":"Patient","id":"p1","meta":{"# + members + #"},"gender":"male"}"#
+        ),
+        (
+            #"{"resourceType":"Patient","id":"p1"}"#,
+            #"{"resourceType":"Patient","id":"p1","meta":{"# + members + #"}}"#
+        ),
+        (
+            #"{"resourceType":"Patient","id":"p1","meta":{"profile":["http://x/y"]},"name":[{"family":"A"}]}"#,
+            #"{"resourceType":"Patient","id":"p1","meta":{"# + members
+                + #","profile":["http://x/y"]},"name":[{"family":"A"}]}"#
+        ),
+        (
+            #"{"resourceType":"Patient","id":"p1","meta":{},"x":1}"#,
+            #"{"resourceType":"Patient","id":"p1","meta":{"# + members + #"},"x":1}"#
+        ),
+        (
+            #"{"resourceType":"Observation","id":"o1","code":{"text":"a \"meta\": {} }"},"#
+                + #""meta":{"tag":[{"code":"}"}]}}"#,
+            #"{"resourceType":"Observation","id":"o1","code":{"text":"a \"meta\": {} }"},"meta":{"# + members
+                + #","tag":[{"code":"}"}]}}"#
+        ),
+        (
+            #"{"resourceType":"Basic","id":"b","n":[1,2,{"meta":5}],"v":-1.5e3}"#,
+            #"{"resourceType":"Basic","id":"b","meta":{"# + members + #"},"n":[1,2,{"meta":5}],"v":-1.5e3}"#
+        ),
     ]
 
     @Test("meta members are spliced into the stored bytes", arguments: cases)

@@ -41,7 +41,8 @@ enum Fixtures {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Synthea's sample output, shared beside the repository rather than copied into it.
-    static let syntheaDirectory = repositoryRoot
+    static let syntheaDirectory =
+        repositoryRoot
         .appendingPathComponent("../shared/data/synthea-r4").standardizedFileURL
 
     /// The bundle files, hospital and practitioner bundles first as Synthea recommends.

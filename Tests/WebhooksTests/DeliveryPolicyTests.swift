@@ -25,59 +25,82 @@ struct DeliveryPolicyTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "200 delivers", attempts: 1, startedAt: t0, outcome: status(200), now: t0,
-             random: 0.5, expected: .delivered),
-        Case(name: "204 delivers", attempts: 3, startedAt: t0, outcome: status(204), now: t0,
-             random: 0.5, expected: .delivered),
-        Case(name: "299 delivers", attempts: 1, startedAt: t0, outcome: status(299), now: t0,
-             random: 0.5, expected: .delivered),
-        Case(name: "2xx delivers even past the budget", attempts: 40, startedAt: t0,
-             outcome: status(200), now: t0 + 2 * day, random: 0.5, expected: .delivered),
-        Case(name: "410 is final and gone", attempts: 1, startedAt: t0, outcome: status(410),
-             now: t0, random: 0.5, expected: .dead(.gone)),
-        Case(name: "500 first failure: half of 1 s", attempts: 1, startedAt: t0,
-             outcome: status(500), now: t0 + 10, random: 0.5, expected: .retry(at: t0 + 510)),
-        Case(name: "500 third failure: half of 4 s", attempts: 3, startedAt: t0,
-             outcome: status(500), now: t0, random: 0.5, expected: .retry(at: t0 + 2_000)),
-        Case(name: "timeout with zero jitter retries now", attempts: 2, startedAt: t0,
-             outcome: .failure(.timeout), now: t0 + 7, random: 0, expected: .retry(at: t0 + 7)),
-        Case(name: "refused, jitter 0.999 of 8 s", attempts: 4, startedAt: t0,
-             outcome: .failure(.connectionRefused), now: t0, random: 0.999,
-             expected: .retry(at: t0 + 7_992)),
-        Case(name: "ceiling capped at 10 min", attempts: 14, startedAt: t0,
-             outcome: .failure(.network), now: t0, random: 1.0,
-             expected: .retry(at: t0 + 600_000)),
-        Case(name: "random above 1 is clamped", attempts: 1, startedAt: t0,
-             outcome: status(503), now: t0, random: 7, expected: .retry(at: t0 + 1_000)),
-        Case(name: "NaN jitter counts as 0", attempts: 1, startedAt: t0, outcome: status(503),
-             now: t0, random: .nan, expected: .retry(at: t0)),
-        Case(name: "15th failure is the last", attempts: 15, startedAt: t0,
-             outcome: status(500), now: t0, random: 0.5, expected: .dead(.maximumAttempts)),
-        Case(name: "failure at the deadline is final", attempts: 5, startedAt: t0,
-             outcome: status(500), now: t0 + day, random: 0.5, expected: .dead(.maximumAge)),
-        Case(name: "retry past the deadline moves to it", attempts: 12, startedAt: t0,
-             outcome: status(500), now: t0 + day - 1_000, random: 1.0,
-             expected: .retry(at: t0 + day)),
-        Case(name: "429 Retry-After 30 s beats small jitter", attempts: 1, startedAt: t0,
-             outcome: status(429, retryAfter: 30), now: t0, random: 0.5,
-             expected: .retry(at: t0 + 30_000)),
-        Case(name: "jitter beats a smaller Retry-After", attempts: 5, startedAt: t0,
-             outcome: status(429, retryAfter: 1), now: t0, random: 0.5,
-             expected: .retry(at: t0 + 8_000)),
-        Case(name: "Retry-After capped at 10 min", attempts: 1, startedAt: t0,
-             outcome: status(503, retryAfter: 100_000), now: t0, random: 0,
-             expected: .retry(at: t0 + 600_000)),
-        Case(name: "302 is a failure, never followed", attempts: 1, startedAt: t0,
-             outcome: status(302), now: t0, random: 0.5, expected: .retry(at: t0 + 500)),
-        Case(name: "404 is retried", attempts: 1, startedAt: t0, outcome: status(404), now: t0,
-             random: 0.5, expected: .retry(at: t0 + 500)),
-        Case(name: "400 is retried", attempts: 2, startedAt: t0, outcome: status(400), now: t0,
-             random: 0.5, expected: .retry(at: t0 + 1_000)),
-        Case(name: "401 is retried", attempts: 1, startedAt: t0, outcome: status(401), now: t0,
-             random: 0, expected: .retry(at: t0)),
-        Case(name: "unreadable secret is a failure", attempts: 1, startedAt: t0,
-             outcome: .failure(.secretUnreadable), now: t0, random: 0.5,
-             expected: .retry(at: t0 + 500)),
+        Case(
+            name: "200 delivers", attempts: 1, startedAt: t0, outcome: status(200), now: t0,
+            random: 0.5, expected: .delivered),
+        Case(
+            name: "204 delivers", attempts: 3, startedAt: t0, outcome: status(204), now: t0,
+            random: 0.5, expected: .delivered),
+        Case(
+            name: "299 delivers", attempts: 1, startedAt: t0, outcome: status(299), now: t0,
+            random: 0.5, expected: .delivered),
+        Case(
+            name: "2xx delivers even past the budget", attempts: 40, startedAt: t0,
+            outcome: status(200), now: t0 + 2 * day, random: 0.5, expected: .delivered),
+        Case(
+            name: "410 is final and gone", attempts: 1, startedAt: t0, outcome: status(410),
+            now: t0, random: 0.5, expected: .dead(.gone)),
+        Case(
+            name: "500 first failure: half of 1 s", attempts: 1, startedAt: t0,
+            outcome: status(500), now: t0 + 10, random: 0.5, expected: .retry(at: t0 + 510)),
+        Case(
+            name: "500 third failure: half of 4 s", attempts: 3, startedAt: t0,
+            outcome: status(500), now: t0, random: 0.5, expected: .retry(at: t0 + 2_000)),
+        Case(
+            name: "timeout with zero jitter retries now", attempts: 2, startedAt: t0,
+            outcome: .failure(.timeout), now: t0 + 7, random: 0, expected: .retry(at: t0 + 7)),
+        Case(
+            name: "refused, jitter 0.999 of 8 s", attempts: 4, startedAt: t0,
+            outcome: .failure(.connectionRefused), now: t0, random: 0.999,
+            expected: .retry(at: t0 + 7_992)),
+        Case(
+            name: "ceiling capped at 10 min", attempts: 14, startedAt: t0,
+            outcome: .failure(.network), now: t0, random: 1.0,
+            expected: .retry(at: t0 + 600_000)),
+        Case(
+            name: "random above 1 is clamped", attempts: 1, startedAt: t0,
+            outcome: status(503), now: t0, random: 7, expected: .retry(at: t0 + 1_000)),
+        Case(
+            name: "NaN jitter counts as 0", attempts: 1, startedAt: t0, outcome: status(503),
+            now: t0, random: .nan, expected: .retry(at: t0)),
+        Case(
+            name: "15th failure is the last", attempts: 15, startedAt: t0,
+            outcome: status(500), now: t0, random: 0.5, expected: .dead(.maximumAttempts)),
+        Case(
+            name: "failure at the deadline is final", attempts: 5, startedAt: t0,
+            outcome: status(500), now: t0 + day, random: 0.5, expected: .dead(.maximumAge)),
+        Case(
+            name: "retry past the deadline moves to it", attempts: 12, startedAt: t0,
+            outcome: status(500), now: t0 + day - 1_000, random: 1.0,
+            expected: .retry(at: t0 + day)),
+        Case(
+            name: "429 Retry-After 30 s beats small jitter", attempts: 1, startedAt: t0,
+            outcome: status(429, retryAfter: 30), now: t0, random: 0.5,
+            expected: .retry(at: t0 + 30_000)),
+        Case(
+            name: "jitter beats a smaller Retry-After", attempts: 5, startedAt: t0,
+            outcome: status(429, retryAfter: 1), now: t0, random: 0.5,
+            expected: .retry(at: t0 + 8_000)),
+        Case(
+            name: "Retry-After capped at 10 min", attempts: 1, startedAt: t0,
+            outcome: status(503, retryAfter: 100_000), now: t0, random: 0,
+            expected: .retry(at: t0 + 600_000)),
+        Case(
+            name: "302 is a failure, never followed", attempts: 1, startedAt: t0,
+            outcome: status(302), now: t0, random: 0.5, expected: .retry(at: t0 + 500)),
+        Case(
+            name: "404 is retried", attempts: 1, startedAt: t0, outcome: status(404), now: t0,
+            random: 0.5, expected: .retry(at: t0 + 500)),
+        Case(
+            name: "400 is retried", attempts: 2, startedAt: t0, outcome: status(400), now: t0,
+            random: 0.5, expected: .retry(at: t0 + 1_000)),
+        Case(
+            name: "401 is retried", attempts: 1, startedAt: t0, outcome: status(401), now: t0,
+            random: 0, expected: .retry(at: t0)),
+        Case(
+            name: "unreadable secret is a failure", attempts: 1, startedAt: t0,
+            outcome: .failure(.secretUnreadable), now: t0, random: 0.5,
+            expected: .retry(at: t0 + 500)),
     ]
 
     @Test(arguments: cases)

@@ -44,8 +44,10 @@ struct DispatcherTests {
         let attempts = try fixture.log.attempts(deliveryID: delivery.id)
         #expect(attempts.map(\.httpStatus) == [200])
         #expect(attempts.map(\.errorClass) == [nil])
-        #expect(try fixture.log.counters() == WebhookCounters(
-            delivered: 1, failedAttempts: 0, dead: 0, pending: 0, inFlight: 0))
+        #expect(
+            try fixture.log.counters()
+                == WebhookCounters(
+                    delivered: 1, failedAttempts: 0, dead: 0, pending: 0, inFlight: 0))
         #expect(reports.attempts.map(\.decision) == [.delivered])
     }
 

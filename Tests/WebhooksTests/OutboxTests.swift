@@ -83,7 +83,8 @@ struct OutboxTests {
         #expect(try Outbox.enqueue(event: event, in: fixture.database) == 0)
         #expect(try rowCounts(fixture.database) == (1, 0))
         let body = try fixture.database.query(
-            "SELECT body FROM webhook_events WHERE id = ?", [.text(event.id)]) { $0.blob(at: 0) }
+            "SELECT body FROM webhook_events WHERE id = ?", [.text(event.id)]
+        ) { $0.blob(at: 0) }
         #expect(body == [event.messageBody])
     }
 

@@ -87,7 +87,8 @@ struct SubscriberStoreTests {
         #expect(delivery.url == "http://127.0.0.1:9/a")
         let secret = try fixture.database.query(
             "SELECT sealed_secret IS NULL FROM webhook_subscribers WHERE id = ?",
-            [.text(added.id)]) { $0.int64(at: 0) }
+            [.text(added.id)]
+        ) { $0.int64(at: 0) }
         #expect(secret == [1])
         #expect {
             try fixture.store.remove(id: added.id)

@@ -124,8 +124,7 @@ final class ReportLog: Sendable {
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
-func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool
-{
+func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() {
