@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "HTTP"),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Compression", dependencies: ["CZlib"]),
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "Store", dependencies: ["CSQLite", "Support"]),
         .target(name: "Policy"),
         .target(name: "Auth", dependencies: ["Store", "Crypto", "Policy", "Support"]),
@@ -46,6 +47,7 @@ let package = Package(
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Compression"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Store", "Crypto", "Policy"]),
