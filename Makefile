@@ -18,7 +18,7 @@ PYTHON ?= python3
 CONFIG ?= Config/phigate.json
 
 # Libraries the package links against and the tools the tests and `make run` call.
-SYSTEM_PACKAGES := libssl-dev libsqlite3-dev zlib1g-dev pkg-config curl openssl sqlite3
+SYSTEM_PACKAGES := libssl-dev libsqlite3-dev zlib1g-dev pkg-config curl openssl sqlite3 testssl.sh
 # The load generator and the reference server for `make bench` only.
 BENCH_PACKAGES := wrk nginx-light
 

@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "BreakGlass", dependencies: ["Store", "Crypto", "Auth", "Policy", "Support"]),
         .target(
             name: "Server",
-            dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression"]),
+            dependencies: ["Support", "POSIX", "HTTP", "Crypto", "Compression", "TLS"]),
         .target(
             name: "App",
             dependencies: [

@@ -110,6 +110,26 @@ public final class Administration {
         try record("admin.user_password", subject: name.lowercased())
     }
 
+    /// Binds an account to a client certificate (SHA-256 fingerprint and/or subject DN); its
+    /// requests are then refused without that certificate over mutual TLS.
+    public func bindCertificate(_ name: String, fingerprint: String?, subject: String?) throws {
+        guard let account = try session.identities.account(name) else { throw AdministrationError("no such user") }
+        let cleaned = fingerprint.map { $0.lowercased().filter { $0 != ":" } }
+        if let cleaned, cleaned.count != 64 || !cleaned.allSatisfy(\.isHexDigit) {
+            throw AdministrationError("--fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
+        }
+        guard cleaned != nil || subject != nil else {
+            throw AdministrationError("give --fingerprint, --subject or both")
+        }
+        try session.database.transaction {
+            try CertificateBindings.bind(
+                account.username, .init(fingerprintSHA256: cleaned, subject: subject), in: session.database)
+            try record("admin.user_bind_certificate", subject: account.username, details: [
+                "fingerprint": cleaned ?? "", "certificate_subject": subject ?? "",
+            ])
+        }
+    }
+
     /// Issues a (new) TOTP secret for the account: the secret in base32 and its otpauth URI.
     /// Replaces a confirmed one, as an administrator re-issuing a lost authenticator would.
     public func provisionTOTP(_ name: String) throws -> (secret: String, uri: String) {

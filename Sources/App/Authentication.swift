@@ -59,20 +59,27 @@ struct AuthenticationMiddleware: Middleware {
             throw HTTPProblem.badRequest("Authorization and X-On-Behalf-Of may each appear once.")
         }
         let oboName = oboNames.first
-        let authenticated: (session: Session, account: Account)
+        let authenticated: (session: Session, account: Account, binding: CertificateBindings.Binding?)
         if let cached = sessions.lookup(token) {
             authenticated = cached
         } else {
             authenticated = try pool.with { session in
+                let found: (session: Session, account: Account)
                 do {
-                    return try session.authenticator.authenticate(token: token)
+                    found = try session.authenticator.authenticate(token: token)
                 } catch let error as AuthError where error.code == .storage {
                     throw error
                 } catch {
                     throw Self.unauthorized("The bearer token is invalid or has expired; log in again.")
                 }
+                let binding = try CertificateBindings.binding(for: found.account.username, in: session.database)
+                return (found.session, found.account, binding)
             }
-            sessions.store(token, session: authenticated.session, account: authenticated.account)
+            sessions.store(
+                token, session: authenticated.session, account: authenticated.account, binding: authenticated.binding)
+        }
+        if let binding = authenticated.binding, !binding.accepts(request.clientCertificate) {
+            throw Self.unauthorized("This account must present its bound client certificate over mutual TLS.")
         }
         if oboName != nil && authenticated.account.role != .ehrSystem {
             throw HTTPProblem.badRequest("X-On-Behalf-Of is accepted from ehr-system accounts only.")

@@ -5,6 +5,7 @@ import HTTP
 import POSIX
 import Server
 import Support
+import TLS
 import Webhooks
 
 /// phigate's settings after parsing and validation. Every field has a safe default, so an empty
@@ -15,6 +16,8 @@ public struct Configuration: Sendable {
     public var demo: Bool
     public var logLevel: LogLevel
     public var server: ServerConfiguration
+    /// HTTPS settings; nil serves plain HTTP (loopback only unless declared otherwise).
+    public var tls: TLSServerConfiguration?
     public var storeConnections: Int
     public var authPolicy: AuthPolicy
 
@@ -54,6 +57,15 @@ public struct Configuration: Sendable {
         .init(
             "log_level", .choice(LogLevel.allCases.map(\.name)), default: .string("info"),
             help: "Minimum level of the JSON log lines written to stderr."),
+        .init(
+            "tls.cert", .optionalPath, default: .string(""),
+            help: "PEM certificate chain (leaf first): with tls.key, phigate serves HTTPS only."),
+        .init(
+            "tls.key", .optionalPath, default: .string(""),
+            help: "PEM private key for tls.cert; refused if group or others can read it."),
+        .init(
+            "tls.client_ca", .optionalPath, default: .string(""),
+            help: "PEM CA bundle for client certificates (mutual TLS for bound ehr-system accounts)."),
         .init(
             "http.header_timeout_seconds", .integer(1...3600), default: .int(10),
             help: "Time allowed for a whole request head (408 when it runs out)."),
@@ -171,8 +183,21 @@ public struct Configuration: Sendable {
             throw ConfigurationError(key: "listen", message: "must be a numeric address and port")
         }
         listen = address
+        let certificate = values["tls.cert"]!.stringValue!
+        let key = values["tls.key"]!.stringValue!
+        let clientCA = values["tls.client_ca"]!.stringValue!
+        guard certificate.isEmpty == key.isEmpty else {
+            throw ConfigurationError(key: certificate.isEmpty ? "tls.cert" : "tls.key", message: "tls.cert and tls.key go together")
+        }
+        guard clientCA.isEmpty || !certificate.isEmpty else {
+            throw ConfigurationError(key: "tls.client_ca", message: "needs tls.cert and tls.key")
+        }
+        tls = certificate.isEmpty
+            ? nil
+            : TLSServerConfiguration(
+                certificateChainPath: certificate, privateKeyPath: key, clientCAPath: clientCA.isEmpty ? nil : clientCA)
         let loopback = address.family == .ipv4 ? address.host.hasPrefix("127.") : address.host == "::1"
-        guard loopback || values["http.allow_plaintext_non_loopback"]!.boolValue! else {
+        guard loopback || tls != nil || values["http.allow_plaintext_non_loopback"]!.boolValue! else {
             throw ConfigurationError(
                 key: "listen",
                 message: "is not a loopback address; PHI must not cross a network in clear text. Serve on "
@@ -285,6 +310,8 @@ public struct ConfigurationKey: Sendable {
         case keyName
         /// A list of webhook subscribers, checked when the configuration is built.
         case webhooks
+        /// A file path, or empty for none.
+        case optionalPath
         case choice([String])
     }
 

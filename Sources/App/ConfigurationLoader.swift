@@ -76,7 +76,7 @@ public enum ConfigurationLoader {
             default:
                 throw ConfigurationError(key: key.name, message: "must be true or false (from \(key.environmentName))")
             }
-        case .address, .path, .choice, .keyName:
+        case .address, .path, .choice, .keyName, .optionalPath:
             return .string(text)
         case .webhooks:
             do {
@@ -116,6 +116,10 @@ public enum ConfigurationLoader {
         case .path:
             guard case .string(let text) = value, !text.isEmpty, !text.contains("\0") else {
                 throw ConfigurationError(key: key.name, message: "must be a non-empty path")
+            }
+        case .optionalPath:
+            guard case .string(let text) = value, !text.contains("\0") else {
+                throw ConfigurationError(key: key.name, message: "must be a path, or empty for none")
             }
         case .webhooks:
             guard case .array = value else {

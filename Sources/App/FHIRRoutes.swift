@@ -40,9 +40,10 @@ struct FHIRRoutes {
         ]
     }
 
-    /// "http://host/fhir", from the Host header the parser already validated.
+    /// "http(s)://host/fhir", from the Host header the parser already validated.
     static func baseURL(_ request: Request) -> String {
-        "http://" + (request.headers["Host"] ?? "localhost") + "/fhir"
+        (request.isSecure ? "https://" : "http://")
+            + (request.headers["Host"] ?? "localhost") + "/fhir"
     }
 
     private static func checkedType(_ type: String) throws -> String {

@@ -5,6 +5,7 @@ import Foundation
 import POSIX
 import Server
 import Support
+import TLS
 import Webhooks
 
 /// The composition root: configuration in, a running gateway out.
@@ -92,7 +93,16 @@ public final class Gateway: Sendable {
             .routes(authentication: authentication)
         routes += WebhookAdminRoutes(pool: pool, trail: trail).routes(authentication: authentication)
         let router = Router(routes: routes)
-        server = try HTTPServer(configuration: configuration.server, router: router, metrics: metrics, logger: logger)
+        var serverConfiguration = configuration.server
+        if let tls = configuration.tls {
+            do {
+                serverConfiguration.tls = try TLSContext(server: tls)
+            } catch {
+                let key = error.code == .privateKey || error.code == .keyPermissions ? "tls.key" : "tls.cert"
+                throw ConfigurationError(key: key, message: error.message)
+            }
+        }
+        server = try HTTPServer(configuration: serverConfiguration, router: router, metrics: metrics, logger: logger)
         try trail.recordStart(version: GatewayVersion.current)
         background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger)
         background.ingestAdministrativeChanges()

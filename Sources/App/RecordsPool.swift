@@ -32,6 +32,7 @@ final class RecordsSession: @unchecked Sendable {
         secondFactor = try SecondFactor(identities: identities, encryptionKey: services.secretKey)
         subscribers = try SubscriberStore(database: database, encryptionKey: services.secretKey)
         try AdminAuditQueue.prepare(database)
+        try CertificateBindings.prepare(database)
     }
 }
 

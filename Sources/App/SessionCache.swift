@@ -13,6 +13,7 @@ final class SessionCache: Sendable {
     private struct Entry {
         var session: Session
         var account: Account
+        var binding: CertificateBindings.Binding?
         var cachedAt: Int64
     }
 
@@ -27,7 +28,7 @@ final class SessionCache: Sendable {
     }
 
     /// The cached session for `token`, if fresh and still valid now.
-    func lookup(_ token: String) -> (session: Session, account: Account)? {
+    func lookup(_ token: String) -> (session: Session, account: Account, binding: CertificateBindings.Binding?)? {
         let now = clock.unixMilliseconds()
         return entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
@@ -35,15 +36,15 @@ final class SessionCache: Sendable {
                 entries.removeValue(forKey: token)
                 return nil
             }
-            return (entry.session, entry.account)
+            return (entry.session, entry.account, entry.binding)
         }
     }
 
-    func store(_ token: String, session: Session, account: Account) {
+    func store(_ token: String, session: Session, account: Account, binding: CertificateBindings.Binding?) {
         let now = clock.unixMilliseconds()
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = Entry(session: session, account: account, cachedAt: now)
+            entries[token] = Entry(session: session, account: account, binding: binding, cachedAt: now)
         }
     }
 

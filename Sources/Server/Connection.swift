@@ -1,4 +1,5 @@
 import HTTP
+import TLS
 
 /// One client connection, owned by exactly one event loop and touched only on its thread.
 ///
@@ -65,13 +66,19 @@ final class Connection {
         self.lastWrite = now
     }
 
-    var hasPendingOutput: Bool { outputSent < output.count }
+    /// The TLS session when the listener serves HTTPS; `output` then holds plaintext that is
+    /// sealed into `wire` just before sending.
+    var tls: TLSConnection?
+    var wire: [UInt8] = []
+    var wireSent = 0
+
+    var hasPendingOutput: Bool { outputSent < output.count || wireSent < wire.count }
 
     /// Whether the loop may parse more input now: not while a handler runs, not after the final
     /// response, and not while the client leaves a large amount of output unread.
     var acceptsInput: Bool {
         phase != .awaitingResponse && phase != .lingering && !closeAfterFlush
-            && output.count - outputSent < EventLoop.outputHighWater
+            && output.count - outputSent + wire.count - wireSent < EventLoop.outputHighWater
     }
 
     func enter(_ next: Phase, at now: UInt64) {

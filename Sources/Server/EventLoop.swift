@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import POSIX
 import Support
+import TLS
 import Synchronization
 
 /// One thread, one epoll instance, one listener and the connections it accepted.
@@ -218,6 +219,16 @@ final class EventLoop: @unchecked Sendable {
         let id = nextID
         nextID += 1
         let connection = Connection(id: id, fd: fd, peer: peer, host: host, limits: configuration.limits, now: now)
+        if let context = configuration.tls {
+            do {
+                connection.tls = try context.makeConnection()
+            } catch {
+                connectionBudget.give()
+                releaseClientSlot(host)
+                Descriptor.close(fd)
+                return
+            }
+        }
         do {
             try epoll.add(fd, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: id)
         } catch {
@@ -232,6 +243,11 @@ final class EventLoop: @unchecked Sendable {
 
     /// Over the connection cap: a best-effort 503 and an immediate close.
     private func refuse(_ fd: Int32) {
+        guard configuration.tls == nil else {
+            // A plaintext 503 means nothing to a TLS client: just close.
+            Descriptor.close(fd)
+            return
+        }
         let requestID = requestIDs.next()
         let problem = HTTPProblem(
             status: 503, detail: "The gateway has reached its connection limit; retry shortly.",
@@ -280,7 +296,13 @@ final class EventLoop: @unchecked Sendable {
             guard connection.acceptsInput, !connection.peerClosed else { return }
             switch Descriptor.read(connection.fd, into: readBuffer) {
             case .bytes(let count):
-                process(connection, UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
+                if let tls = connection.tls {
+                    guard let plaintext = decrypt(connection, tls, input) else { return }
+                    if !plaintext.isEmpty { plaintext.withUnsafeBytes { process(connection, $0) } }
+                } else {
+                    process(connection, input)
+                }
                 flush(connection)
                 // A short read drained the socket; new data will raise a new edge.
                 if count < readBuffer.count { return }
@@ -385,6 +407,11 @@ final class EventLoop: @unchecked Sendable {
         var request = Request(
             head: head, body: parsed.body, trailers: parsed.trailers,
             requestID: requestIDs.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
+        request.isSecure = connection.tls != nil
+        if let peer = connection.tls?.peerCertificate {
+            request.clientCertificate = ClientCertificate(
+                fingerprintSHA256: peer.fingerprintSHA256, subject: peer.subject, verified: peer.verified)
+        }
         let context = { (route: String) in
             ResponseContext(
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
@@ -615,32 +642,107 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Writing and closing
 
     /// Writes as much queued output as the socket takes; closes or lingers when the final
-    /// response is out.
+    /// response is out. On a TLS connection the plaintext is sealed into records first.
     private func flush(_ connection: Connection) {
-        while connection.hasPendingOutput {
-            let result = connection.output.withUnsafeBytes {
-                Descriptor.send(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.outputSent...]))
-            }
-            switch result {
-            case .bytes(let count):
-                connection.outputSent += count
-                connection.lastWrite = MonotonicClock.nanoseconds()
-            case .wouldBlock:
-                return  // the edge-triggered writable event resumes us
-            case .endOfFile, .failed:
-                close(connection)
-                return
-            }
+        if let tls = connection.tls {
+            guard seal(connection, tls), sendAll(connection, wire: true) else { return }
+        } else {
+            guard sendAll(connection, wire: false) else { return }
         }
-        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
-        connection.outputSent = 0
         if connection.closeAfterFlush && connection.phase != .awaitingResponse && connection.phase != .lingering {
             if connection.peerClosed {
                 close(connection)
             } else {
+                if let tls = connection.tls {
+                    // close_notify, best effort: the peer may already be gone.
+                    tls.close()
+                    connection.wire.append(contentsOf: tls.takeOutgoing())
+                    _ = sendAll(connection, wire: true)
+                    guard connections[connection.id] != nil else { return }
+                }
                 Descriptor.shutdownWrite(connection.fd)
                 connection.enter(.lingering, at: MonotonicClock.nanoseconds())
             }
+        }
+    }
+
+    /// Sends the plaintext buffer, or the TLS record buffer; true when it is empty afterwards,
+    /// false when the socket is full (the writable edge resumes us) or the connection closed.
+    private func sendAll(_ connection: Connection, wire: Bool) -> Bool {
+        while wire ? connection.wireSent < connection.wire.count : connection.outputSent < connection.output.count {
+            let result =
+                wire
+                ? connection.wire.withUnsafeBytes {
+                    Descriptor.send(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.wireSent...]))
+                }
+                : connection.output.withUnsafeBytes {
+                    Descriptor.send(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.outputSent...]))
+                }
+            switch result {
+            case .bytes(let count):
+                if wire { connection.wireSent += count } else { connection.outputSent += count }
+                connection.lastWrite = MonotonicClock.nanoseconds()
+            case .wouldBlock:
+                return false
+            case .endOfFile, .failed:
+                close(connection)
+                return false
+            }
+        }
+        if wire {
+            connection.wire.removeAll(keepingCapacity: connection.wire.capacity <= 64 * 1024)
+            connection.wireSent = 0
+        } else {
+            connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+            connection.outputSent = 0
+        }
+        return true
+    }
+
+    // MARK: - TLS
+
+    /// Moves pending plaintext through the TLS engine into the record buffer.
+    private func seal(_ connection: Connection, _ tls: TLSConnection) -> Bool {
+        if connection.outputSent < connection.output.count && tls.state == .established {
+            do {
+                try connection.output.withUnsafeBytes {
+                    try tls.send(UnsafeRawBufferPointer(rebasing: $0[connection.outputSent...]))
+                }
+            } catch {
+                close(connection)
+                return false
+            }
+            connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+            connection.outputSent = 0
+        } else if connection.outputSent < connection.output.count && tls.state == .closed {
+            close(connection)
+            return false
+        }
+        if tls.hasOutgoing { connection.wire.append(contentsOf: tls.takeOutgoing()) }
+        return true
+    }
+
+    /// Application bytes from received records; nil when the connection was closed.
+    private func decrypt(_ connection: Connection, _ tls: TLSConnection, _ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        do {
+            let plaintext = try tls.receive(input)
+            if tls.state == .closed {
+                peerFinished(connection)
+                return connections[connection.id] == nil ? nil : plaintext
+            }
+            return plaintext
+        } catch {
+            if error.code == .protocolViolation {
+                // Plain HTTP on the TLS port: a clear answer instead of a hang or a reset.
+                _ = TLSConnection.plainHTTPResponse.withUnsafeBytes { Descriptor.send(connection.fd, $0) }
+            } else {
+                if tls.hasOutgoing {
+                    _ = tls.takeOutgoing().withUnsafeBytes { Descriptor.send(connection.fd, $0) }
+                }
+                logger.debug("tls.failed", ["conn.id": .int(Int(connection.id)), "error": .string(error.message)])
+            }
+            close(connection)
+            return nil
         }
     }
 

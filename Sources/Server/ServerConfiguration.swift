@@ -1,5 +1,6 @@
 import HTTP
 import POSIX
+import TLS
 
 /// Everything the HTTP server needs to know; built by the App from the configuration file.
 public struct ServerConfiguration: Sendable {
@@ -20,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var eventLoops: Int
     /// How long in-flight requests may take to finish after a shutdown begins.
     public var shutdownGraceSeconds: Int
+    /// Serve HTTPS with this context; plain HTTP when nil.
+    public var tls: TLSContext?
 
     public init(
         address: SocketAddress, limits: HTTPLimits = HTTPLimits(), headerTimeoutSeconds: Int = 10,

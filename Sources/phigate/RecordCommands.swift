@@ -23,6 +23,8 @@ enum RecordCommands {
           phigate user unlock NAME                      lift a login or second-factor lockout
           phigate user password NAME [--password-stdin] set a new password (ends their sessions)
           phigate user totp NAME                        issue a TOTP secret; prints it and its otpauth:// URI
+          phigate user bind-cert NAME [--fingerprint SHA256] [--subject DN]
+                                                        require this client certificate (mutual TLS)
 
         Roles: clinician, registrar, compliance, security-admin, ehr-system. --practitioner links a
         clinician to their FHIR Practitioner id (their encounters make care relationships).
@@ -140,6 +142,23 @@ enum RecordCommands {
                 try admin.setPassword(arguments[0], password: password)
                 print("password changed; their sessions are ended")
                 if !fromStdin { print("password (shown once): \(password)") }
+                return 0
+            case "bind-cert":
+                guard let name = arguments.first else { return CommandLineInterface.usageError(userUsage) }
+                var fingerprint: String?
+                var subject: String?
+                var index = 1
+                while index + 1 < arguments.count + 1 && index < arguments.count {
+                    guard index + 1 < arguments.count else { return CommandLineInterface.usageError(userUsage) }
+                    switch arguments[index] {
+                    case "--fingerprint": fingerprint = arguments[index + 1]
+                    case "--subject": subject = arguments[index + 1]
+                    default: return CommandLineInterface.usageError(userUsage)
+                    }
+                    index += 2
+                }
+                try admin.bindCertificate(name, fingerprint: fingerprint, subject: subject)
+                print("bound: requests as \(name.lowercased()) now need that client certificate")
                 return 0
             case "totp":
                 guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
