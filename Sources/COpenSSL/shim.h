@@ -49,14 +49,16 @@ static inline int phigate_ssl_ctx_set_proto_range(SSL_CTX *ctx, int min_version,
 }
 
 /// Sets the options phigate uses on every SSL_CTX: no renegotiation, no compression, no session
-/// tickets and no session cache (every connection runs a full handshake). Servers also choose
-/// the cipher in their own order of preference.
+/// tickets and no session cache (every connection runs a full handshake), and record buffers
+/// released while a connection is idle. Servers also choose the cipher in their own order of
+/// preference.
 static inline void phigate_ssl_ctx_set_phigate_options(SSL_CTX *ctx, int is_server) {
     uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET;
     if (is_server) {
         options |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     }
     SSL_CTX_set_options(ctx, options);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 0);
 }

@@ -38,7 +38,8 @@ extension TLSConnection {
             guard let data, length > 0 else {
                 return nil
             }
-            return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+            let name = UnsafeBufferPointer(start: data, count: Int(length))
+            return String(decoding: name, as: UTF8.self)
         }
     }
 

@@ -14,6 +14,17 @@ internal import COpenSSL
 /// Closing: `close()` queues a close_notify; once it is sent the socket may be closed without
 /// waiting for the peer's reply. When the peer's close_notify arrives, `receive(_:)` returns
 /// the data that preceded it, queues the reply, and the state becomes `.closed`.
+///
+/// An event loop uses it like this (error handling shortened):
+///
+///     let plaintext = try tls.receive(bytesReadFromSocket)   // may be empty
+///     if !plaintext.isEmpty { parser.feed(plaintext) }
+///     if tls.state == .established { try tls.send(responseBytes) }
+///     if tls.hasOutgoing { socket.write(tls.takeOutgoing()) }
+///     if tls.state == .closed { /* flush, then close the socket */ }
+///
+/// A TLS 1.3 peer may send post-handshake messages (a key update) that need an answer, so
+/// `hasOutgoing` is worth checking after every `receive(_:)`, not only after `send(_:)`.
 public final class TLSConnection {
     /// Where the session is.
     public enum State: Sendable, Equatable {

@@ -79,21 +79,28 @@ struct CertificateFixtures: Sendable {
         try makeLeaf(
             name: "client", keyAlgorithm: ecKey, subject: "/O=Example Health/CN=clinic-42",
             extensions: "extendedKeyUsage=clientAuth", serial: "0x1002")
+        try run(
+            [
+                "req", "-x509", "-new", "-nodes", "-days", "2", "-subj", "/CN=impostor",
+                "-keyout", selfSignedKey, "-out", selfSignedCertificate,
+            ] + ecKey)
         try run([
-            "req", "-x509", "-new", "-nodes", "-days", "2", "-subj", "/CN=impostor",
-            "-keyout", selfSignedKey, "-out", selfSignedCertificate,
-        ] + ecKey)
-        try run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                 "-out", strayKey])
-        try run(["pkey", "-in", serverKey, "-aes256", "-passout", "pass:fixture",
-                 "-out", encryptedServerKey])
+            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", strayKey,
+        ])
+        try run([
+            "pkey", "-in", serverKey, "-aes256", "-passout", "pass:fixture",
+            "-out", encryptedServerKey,
+        ])
         try copy(serverKey, to: worldReadableServerKey, mode: 0o644)
         try copy(serverKey, to: groupReadableServerKey, mode: 0o640)
         for key in [serverKey, clientKey, selfSignedKey, strayKey, encryptedServerKey] {
             try setMode(0o600, key)
         }
 
-        let printed = try run(["x509", "-in", clientCertificate, "-noout", "-fingerprint", "-sha256"])
+        let printed = try run([
+            "x509", "-in", clientCertificate, "-noout", "-fingerprint", "-sha256",
+        ])
         guard let equals = printed.firstIndex(of: "=") else {
             throw FixtureError("unexpected fingerprint output")
         }
@@ -106,12 +113,13 @@ struct CertificateFixtures: Sendable {
     }
 
     private func makeCA(name: String, subject: String) throws(FixtureError) {
-        try run([
-            "req", "-x509", "-new", "-nodes", "-days", "2", "-subj", subject,
-            "-keyout", path("\(name).key"), "-out", path("\(name).pem"),
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ] + ecKey)
+        try run(
+            [
+                "req", "-x509", "-new", "-nodes", "-days", "2", "-subj", subject,
+                "-keyout", path("\(name).key"), "-out", path("\(name).pem"),
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ] + ecKey)
     }
 
     private func makeLeaf(
@@ -119,13 +127,16 @@ struct CertificateFixtures: Sendable {
     ) throws(FixtureError) {
         let extensionFile = path("\(name).ext")
         let text = "basicConstraints=CA:FALSE\n\(extensions)\n"
-        guard FileManager.default.createFile(atPath: extensionFile, contents: Data(text.utf8)) else {
+        let written = FileManager.default.createFile(
+            atPath: extensionFile, contents: Data(text.utf8))
+        guard written else {
             throw FixtureError("cannot write \(extensionFile)")
         }
-        try run([
-            "req", "-new", "-nodes", "-subj", subject,
-            "-keyout", path("\(name).key"), "-out", path("\(name).csr"),
-        ] + keyAlgorithm)
+        try run(
+            [
+                "req", "-new", "-nodes", "-subj", subject,
+                "-keyout", path("\(name).key"), "-out", path("\(name).csr"),
+            ] + keyAlgorithm)
         try run([
             "x509", "-req", "-in", path("\(name).csr"), "-days", "2", "-set_serial", serial,
             "-CA", caCertificate, "-CAkey", path("ca.key"), "-extfile", extensionFile,

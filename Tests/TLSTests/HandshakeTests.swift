@@ -9,7 +9,7 @@ struct HandshakeTests {
     @Test(arguments: [1, 16_384, 1 << 20])
     func tls13RoundTripsApplicationDataBothWays(size: Int) throws {
         let fixtures = try fixtures()
-        let wire = try Wire(server: serverConfiguration(fixtures), client: clientConfiguration(fixtures))
+        let wire = try Wire(established: fixtures)
         #expect(wire.serverError == nil)
         #expect(wire.clientError == nil)
         #expect(wire.server.state == .established)
@@ -40,14 +40,16 @@ struct HandshakeTests {
 
     static let restrictedClients: [RestrictedClient] = [
         RestrictedClient(
-            name: "TLS 1.2 only, phigate's suites", minimumVersion: .tls1_2, maximumVersion: .tls1_2,
+            name: "TLS 1.2 only, phigate's suites",
+            minimumVersion: .tls1_2, maximumVersion: .tls1_2,
             weakCipherList: nil, expected: ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256")),
         RestrictedClient(
             name: "TLS 1.2 only, ChaCha20 only", minimumVersion: .tls1_2, maximumVersion: .tls1_2,
             weakCipherList: "ECDHE-RSA-CHACHA20-POLY1305",
             expected: ("TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305")),
         RestrictedClient(
-            name: "TLS 1.2 only, AES-256-GCM only", minimumVersion: .tls1_2, maximumVersion: .tls1_2,
+            name: "TLS 1.2 only, AES-256-GCM only",
+            minimumVersion: .tls1_2, maximumVersion: .tls1_2,
             weakCipherList: "ECDHE-RSA-AES256-GCM-SHA384",
             expected: ("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")),
         RestrictedClient(
@@ -97,13 +99,14 @@ struct HandshakeTests {
         }
     }
 
-    @Test(arguments: [
-        (["http/1.1"], "http/1.1"),
-        (["h2", "http/1.1"], "http/1.1"),
-        (["http/1.0", "http/1.1", "h2"], "http/1.1"),
-        (["h2"], nil),
-        ([], nil),
-    ] as [([String], String?)])
+    @Test(
+        arguments: [
+            (["http/1.1"], "http/1.1"),
+            (["h2", "http/1.1"], "http/1.1"),
+            (["http/1.0", "http/1.1", "h2"], "http/1.1"),
+            (["h2"], nil),
+            ([], nil),
+        ] as [([String], String?)])
     func alpnSelectsHTTP11OrNothing(offered: [String], selected: String?) throws {
         let fixtures = try fixtures()
         var configuration = clientConfiguration(fixtures)

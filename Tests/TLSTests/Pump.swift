@@ -21,8 +21,8 @@ final class Wire {
 
     /// Makes both engines from fresh contexts and runs the handshake to its end.
     convenience init(
-        server configuration: TLSServerConfiguration, client clientConfiguration: TLSClientConfiguration,
-        serverName: String = "localhost"
+        server configuration: TLSServerConfiguration,
+        client clientConfiguration: TLSClientConfiguration, serverName: String = "localhost"
     ) throws {
         let serverContext = try TLSContext(server: configuration)
         let clientContext = try TLSContext(client: clientConfiguration)
@@ -30,6 +30,11 @@ final class Wire {
             client: try clientContext.makeConnection(serverName: serverName),
             server: try serverContext.makeConnection())
         pump()
+    }
+
+    /// The default pair: a server without client certificates, a client trusting the test CA.
+    convenience init(established fixtures: CertificateFixtures) throws {
+        try self.init(server: serverConfiguration(fixtures), client: clientConfiguration(fixtures))
     }
 
     /// Moves bytes both ways until both sides are quiet or one side has failed.
