@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Policy"),
         .target(name: "Auth", dependencies: ["Store", "Crypto", "Policy", "Support"]),
         .target(name: "Audit", dependencies: ["Store", "Crypto", "Support", "POSIX"]),
-        .target(name: "Webhooks", dependencies: ["Store", "Crypto", "Support"]),
+        .target(name: "Webhooks", dependencies: ["Store", "Crypto", "Support", "TLS", "POSIX"]),
         .target(name: "BreakGlass", dependencies: ["Store", "Crypto", "Auth", "Policy", "Support"]),
         .target(
             name: "Server",
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Store", "Crypto"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Store", "Crypto"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Store", "Crypto", "TLS"]),
         .testTarget(name: "BreakGlassTests", dependencies: ["BreakGlass", "Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Server", "Support", "Store"]),
