@@ -232,7 +232,7 @@ report() {
                         ratio, failed[t] ? "wrk failed" : bad[t]
                 }
             }' "$work/results"
-    } | tee "$OUT/results.txt"
+    } | tee -a "$OUT/results.txt"
 }
 
 # Logs the demo clinician in and sets FHIR_TOKEN and FHIR_PATIENT (a patient they treat),
@@ -242,18 +242,24 @@ demo_login() {
     password=$(awk '$1 == "dr.demo" && $2 == "clinician" { print $3 }' "$PHIGATE_DIR/phigate.out")
     FHIR_PATIENT=$(sed -n 's/^dr\.demo treats patient \([^;]*\);.*/\1/p' "$PHIGATE_DIR/phigate.out")
     [ -n "$password" ] && [ -n "$FHIR_PATIENT" ] || die "demo credentials not found in phigate's output"
-    FHIR_TOKEN=$(curl -s -X POST "$PHIGATE_URL/auth/login" -H 'Content-Type: application/json' \
+    FHIR_TOKEN=$(curl -s "${CURL_OPTIONS[@]}" -X POST "$PHIGATE_URL/auth/login" -H 'Content-Type: application/json' \
         -d "{\"username\":\"dr.demo\",\"password\":\"$password\"}" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $FHIR_TOKEN" \
+    [ "$(curl -s "${CURL_OPTIONS[@]}" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $FHIR_TOKEN" \
         "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT")" = 200 ] || die "authorized FHIR read failed"
 }
 
+CURL_OPTIONS=()
+
 # shellcheck source=extra_figures.sh
 source "$here/extra_figures.sh"
+# shellcheck source=https.sh
+source "$here/https.sh"
 
 main() {
     command -v wrk >/dev/null || die "wrk not found (make bench installs it)"
+    mkdir -p "$OUT"
+    : >"$OUT/results.txt"
     check_extra_tools
     start_nginx
     start_phigate main
@@ -265,6 +271,8 @@ main() {
     measure
     report
     stop_phigate "$main_pid"
+    measure_https
+    CURL_OPTIONS=()
 
     measure_audit_group 1024
     measure_audit_group 1
