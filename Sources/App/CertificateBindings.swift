@@ -1,5 +1,6 @@
 import Server
 import Store
+import TLS
 
 /// Accounts bound to a client certificate: requests authenticated as such an account are
 /// refused unless they arrive over mutual TLS with that certificate, whatever token they carry.
@@ -25,7 +26,7 @@ enum CertificateBindings {
         var subject: String?
 
         /// A verified certificate whose fingerprint (and subject, when bound) match.
-        func accepts(_ certificate: ClientCertificate?) -> Bool {
+        func accepts(_ certificate: PeerCertificate?) -> Bool {
             guard let certificate, certificate.verified else { return false }
             if let fingerprintSHA256, fingerprintSHA256 != certificate.fingerprintSHA256 { return false }
             if let subject, subject != certificate.subject { return false }

@@ -408,10 +408,7 @@ final class EventLoop: @unchecked Sendable {
             head: head, body: parsed.body, trailers: parsed.trailers,
             requestID: requestIDs.resolve(head.headers["X-Request-Id"]), remoteAddress: connection.peer)
         request.isSecure = connection.tls != nil
-        if let peer = connection.tls?.peerCertificate {
-            request.clientCertificate = ClientCertificate(
-                fingerprintSHA256: peer.fingerprintSHA256, subject: peer.subject, verified: peer.verified)
-        }
+        request.clientCertificate = connection.tls?.peerCertificate
         let context = { (route: String) in
             ResponseContext(
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,

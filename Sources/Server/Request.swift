@@ -1,4 +1,5 @@
 import HTTP
+import TLS
 
 /// A complete, parsed request as a handler sees it.
 ///
@@ -16,7 +17,7 @@ public struct Request: Sendable {
     public var requestID: String
     public var remoteAddress: String
     /// The certificate the client presented over mutual TLS, if any.
-    public var clientCertificate: ClientCertificate?
+    public var clientCertificate: PeerCertificate?
     /// The request arrived over TLS.
     public var isSecure = false
     /// Values that middleware attaches for later middleware and handlers (the authenticated
@@ -58,21 +59,5 @@ public struct RequestContext: Sendable {
     public subscript<T: Sendable>(_ type: T.Type) -> T? {
         get { values[ObjectIdentifier(type)] as? T }
         set { values[ObjectIdentifier(type)] = newValue }
-    }
-}
-
-/// A client certificate as the TLS layer reported it.
-public struct ClientCertificate: Sendable, Equatable {
-    /// SHA-256 of the DER certificate, lowercase hex.
-    public var fingerprintSHA256: String
-    /// The subject distinguished name, RFC 2253.
-    public var subject: String
-    /// Whether it chained to the configured client CA.
-    public var verified: Bool
-
-    public init(fingerprintSHA256: String, subject: String, verified: Bool) {
-        self.fingerprintSHA256 = fingerprintSHA256
-        self.subject = subject
-        self.verified = verified
     }
 }

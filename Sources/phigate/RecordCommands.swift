@@ -129,16 +129,7 @@ enum RecordCommands {
                     return CommandLineInterface.usageError(userUsage)
                 }
                 let fromStdin = arguments.count == 2
-                let password: String
-                if fromStdin {
-                    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                        CommandLineInterface.writeError("phigate: no password on standard input")
-                        return 64
-                    }
-                    password = line
-                } else {
-                    password = SecureRandom.token(byteCount: 16)
-                }
+                guard let password = newPassword(fromStandardInput: fromStdin) else { return 64 }
                 try admin.setPassword(arguments[0], password: password)
                 print("password changed; their sessions are ended")
                 if !fromStdin { print("password (shown once): \(password)") }
@@ -208,22 +199,24 @@ enum RecordCommands {
             }
         }
         guard let name, let role else { return CommandLineInterface.usageError(userUsage) }
-        let password: String
-        if passwordFromStdin {
-            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                CommandLineInterface.writeError("phigate: no password on standard input")
-                return 64
-            }
-            password = line
-        } else {
-            password = SecureRandom.token(byteCount: 16)
-        }
+        guard let password = newPassword(fromStandardInput: passwordFromStdin) else { return 64 }
         let account = try admin.addUser(name, role: role, practitionerID: practitioner, password: password)
         print("added \(account.username) (\(account.role.rawValue))")
         if !passwordFromStdin {
             print("password (shown once): \(password)")
         }
         return 0
+    }
+
+    /// A password from the first line of standard input, or a fresh 128-bit random one; nil
+    /// (after saying why) when standard input was asked for and had none.
+    private static func newPassword(fromStandardInput: Bool) -> String? {
+        guard fromStandardInput else { return SecureRandom.token(byteCount: 16) }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            CommandLineInterface.writeError("phigate: no password on standard input")
+            return nil
+        }
+        return line
     }
 
     static func runCare(_ arguments: [String], environment: [String: String]) -> Int32 {
