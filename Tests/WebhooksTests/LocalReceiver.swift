@@ -17,6 +17,7 @@ import Testing
 /// - `/hang-first/T`: waits T seconds on the first request only, then 200;
 /// - `/trickle`: 200 with a 100 kB length, then one byte every 100 ms.
 /// Python's verification is independent of the Swift signer, so a match proves interop.
+/// With a certificate it serves HTTPS (Python's `ssl`), handshaking in the request's thread.
 ///
 /// Starting and stopping block on the child process, so both run on a Dispatch queue and are
 /// awaited: blocking Swift concurrency's few threads would stall the other tests' timers.
@@ -35,29 +36,41 @@ final class LocalReceiver: @unchecked Sendable {
 
     let port: Int
     let logPath: String
+    /// "https" when started with a certificate, else "http".
+    let scheme: String
     private let process: Process
 
-    /// Starts a receiver on `port` (0: any free port) that verifies with `secret`.
+    /// Starts a receiver on `port` (0: any free port) that verifies with `secret`; with
+    /// `certificate` (PEM chain and key files) it speaks HTTPS.
     static func start(
-        directory: TemporaryDirectory, port: Int = 0, secret: String = Signatures.specSecret
+        directory: TemporaryDirectory, port: Int = 0, secret: String = Signatures.specSecret,
+        certificate: (chainPath: String, keyPath: String)? = nil
     ) async throws -> LocalReceiver {
         let logPath = directory.path("receiver-\(UUID().uuidString).jsonl")
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
                     with: Result {
-                        try LocalReceiver(port: port, logPath: logPath, secret: secret)
+                        try LocalReceiver(
+                            port: port, logPath: logPath, secret: secret,
+                            certificate: certificate)
                     })
             }
         }
     }
 
-    private init(port: Int, logPath: String, secret: String) throws {
+    private init(
+        port: Int, logPath: String, secret: String,
+        certificate: (chainPath: String, keyPath: String)?
+    ) throws {
         self.logPath = logPath
+        self.scheme = certificate == nil ? "http" : "https"
         let output = Pipe()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, String(port), logPath, secret]
+        process.arguments =
+            ["python3", "-c", Self.script, String(port), logPath, secret]
+            + (certificate.map { [$0.chainPath, $0.keyPath] } ?? [])
         process.standardOutput = output
         try process.run()
         var line: [UInt8] = []
@@ -102,8 +115,8 @@ final class LocalReceiver: @unchecked Sendable {
         }
     }
 
-    func url(_ path: String) -> String {
-        "http://127.0.0.1:\(port)\(path)"
+    func url(_ path: String, host: String = "127.0.0.1") -> String {
+        "\(scheme)://\(host):\(port)\(path)"
     }
 
     /// Every request received so far, oldest first.
@@ -197,7 +210,16 @@ final class LocalReceiver: @unchecked Sendable {
             daemon_threads = True
             allow_reuse_address = True
 
+            def handle_error(self, request, client_address):
+                pass  # a refused TLS handshake is an expected outcome in the tests
+
         server = Server(("127.0.0.1", port), Handler)
+        if len(sys.argv) > 5:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[4], sys.argv[5])
+            server.socket = context.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False)
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """#
