@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     public var deniedBurstThreshold: Int
     public var deniedBurstWindowSeconds: Int64
     public var deliveryPolicy: DeliveryPolicy
+    /// The CA bundle for webhook receivers; nil uses the system trust store.
+    public var alertsCAFile: String?
 
     public struct AuditSettings: Sendable {
         public var keyName: String
@@ -142,6 +144,9 @@ public struct Configuration: Sendable {
             "alerts.denied_burst_window_seconds", .integer(1...86_400), default: .int(300),
             help: "The window for access.denied_burst."),
         .init(
+            "alerts.ca_file", .optionalPath, default: .string(""),
+            help: "PEM CA bundle that webhook receivers' certificates must chain to (system trust store if empty)."),
+        .init(
             "alerts.retry_base_milliseconds", .integer(10...600_000), default: .int(1000),
             help: "First retry delay of a failed alert delivery; doubles per attempt, with full jitter."),
         .init(
@@ -241,6 +246,8 @@ public struct Configuration: Sendable {
         deniedBurstThreshold = int("alerts.denied_burst_threshold")
         deniedBurstWindowSeconds = Int64(int("alerts.denied_burst_window_seconds"))
         webhooks = try Self.webhookSubscribers(values["webhooks"]!)
+        let alertsCA = values["alerts.ca_file"]!.stringValue!
+        alertsCAFile = alertsCA.isEmpty ? nil : alertsCA
         deliveryPolicy = DeliveryPolicy(
             baseDelayMilliseconds: Int64(int("alerts.retry_base_milliseconds")),
             maximumDelayMilliseconds: Int64(int("alerts.retry_cap_seconds")) * 1000,

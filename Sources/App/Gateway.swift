@@ -39,10 +39,21 @@ public final class Gateway: Sendable {
             }
         }
 
+        // With a configured CA, alerts go through phigate's own TLS client, which checks the
+        // receiver's chain and name against it; otherwise URLSession and the system store.
+        var transport: (any WebhookTransport)?
+        if let ca = configuration.alertsCAFile {
+            do {
+                transport = try TLSSocketTransport(trustedCAPath: ca, timeoutMilliseconds: 10_000)
+            } catch {
+                throw ConfigurationError(key: "alerts.ca_file", message: error.message)
+            }
+        }
         dispatcher = try WebhookDispatcher(
             configuration: .init(
                 databasePath: configuration.recordsDatabasePath, encryptionKey: services.secretKey,
                 policy: configuration.deliveryPolicy),
+            transport: transport,
             report: { report in logger.debug("webhooks.report", ["report": .string("\(report)")]) })
         let alerts = Alerts(dispatcher: dispatcher)
         try pool.with { session in

@@ -167,3 +167,28 @@ def test_testssl_finds_nothing_high_or_critical(tls_server, pki, tmp_path):
     findings = json.loads(report.read_text())
     serious = [(f["id"], f.get("finding")) for f in findings if f.get("severity") in ("HIGH", "CRITICAL")]
     assert serious == [], serious
+
+
+def test_alerts_over_https_reach_only_receivers_the_configured_ca_trusts(pki):
+    import base64
+
+    from webhook_receiver import Receiver
+
+    trusted = Receiver(certfile=str(pki / "server.pem"), keyfile=str(pki / "server.key"))
+    untrusted = Receiver(certfile=str(pki / "other.pem"), keyfile=str(pki / "other.key"))
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    hooks = [{"url": r.url, "secret": secret, "events": ["auth.lockout"]} for r in (trusted, untrusted)]
+    server = start_server(env={"PHIGATE_ALERTS_CA_FILE": str(pki / "ca.pem"), "PHIGATE_WEBHOOKS": json.dumps(hooks),
+                               "PHIGATE_ALERTS_RETRY_BASE_MILLISECONDS": "100"})
+    try:
+        for _ in range(5):
+            requests.post(server.url("/auth/login"), json={"username": "someone", "password": "wrong password!"},
+                          timeout=30)
+        arrived = trusted.wait_for("auth.lockout", timeout=20)
+        assert arrived, "the receiver with a certificate from the configured CA got nothing"
+        time.sleep(1.5)
+        assert untrusted.deliveries == [], "a receiver outside the configured CA must not get alerts"
+    finally:
+        server.stop()
+        trusted.stop()
+        untrusted.stop()

@@ -11,7 +11,8 @@ import time
 class Receiver:
     """Listens on 127.0.0.1:<port>; `status` is what it answers (200 by default)."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, certfile: str | None = None, keyfile: str | None = None):
+        self.certfile, self.keyfile = certfile, keyfile
         self.deliveries: list[dict] = []
         self.status = 200
         self._lock = threading.Condition()
@@ -39,6 +40,11 @@ class Receiver:
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.certfile:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.certfile, self.keyfile)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -49,7 +55,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        scheme = "https" if self.certfile else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hook"
 
     def accepted(self, event_type: str | None = None) -> list[dict]:
         with self._lock:
