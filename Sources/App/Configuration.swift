@@ -192,12 +192,14 @@ public struct Configuration: Sendable {
         let key = values["tls.key"]!.stringValue!
         let clientCA = values["tls.client_ca"]!.stringValue!
         guard certificate.isEmpty == key.isEmpty else {
-            throw ConfigurationError(key: certificate.isEmpty ? "tls.cert" : "tls.key", message: "tls.cert and tls.key go together")
+            throw ConfigurationError(
+                key: certificate.isEmpty ? "tls.cert" : "tls.key", message: "tls.cert and tls.key go together")
         }
         guard clientCA.isEmpty || !certificate.isEmpty else {
             throw ConfigurationError(key: "tls.client_ca", message: "needs tls.cert and tls.key")
         }
-        tls = certificate.isEmpty
+        tls =
+            certificate.isEmpty
             ? nil
             : TLSServerConfiguration(
                 certificateChainPath: certificate, privateKeyPath: key, clientCAPath: clientCA.isEmpty ? nil : clientCA)

@@ -17,11 +17,11 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     /// Pause parsing a connection once this much output is waiting for a slow reader.
     static let outputHighWater = 256 * 1024
-    private static let listenerToken: UInt64 = 0
-    private static let doorbellToken: UInt64 = 1
-    private static let lingerNanoseconds: UInt64 = 2_000_000_000
-    private static let sweepNanoseconds: UInt64 = 250_000_000
-    private static let readBufferSize = 64 * 1024
+    static let listenerToken: UInt64 = 0
+    static let doorbellToken: UInt64 = 1
+    static let lingerNanoseconds: UInt64 = 2_000_000_000
+    static let sweepNanoseconds: UInt64 = 250_000_000
+    static let readBufferSize = 64 * 1024
 
     enum Job: Sendable {
         case deliver(connection: UInt64, response: Response, request: ResponseContext)
@@ -43,29 +43,29 @@ final class EventLoop: @unchecked Sendable {
 
     let index: Int
     let listener: ListeningSocket
-    private let configuration: ServerConfiguration
-    private let pipeline: Pipeline
-    private let metrics: ServerMetrics
-    private let logger: Logger
-    private let workers: DispatchQueue
-    private let connectionBudget: ConnectionBudget
+    let configuration: ServerConfiguration
+    let pipeline: Pipeline
+    let metrics: ServerMetrics
+    let logger: Logger
+    let workers: DispatchQueue
+    let connectionBudget: ConnectionBudget
 
-    private let epoll: Epoll
-    private let doorbell: EventFD
-    private let mailbox = Mutex<[Job]>([])
+    let epoll: Epoll
+    let doorbell: EventFD
+    let mailbox = Mutex<[Job]>([])
 
-    private var connections: [UInt64: Connection] = [:]
+    var connections: [UInt64: Connection] = [:]
     /// Open connections per client address on this loop, for the per-client cap.
-    private var perClient: [String: Int] = [:]
-    private var nextID: UInt64 = 2
-    private var readBuffer: UnsafeMutableRawBufferPointer
-    private var listening = true
-    private var drainDeadline: UInt64?
+    var perClient: [String: Int] = [:]
+    var nextID: UInt64 = 2
+    var readBuffer: UnsafeMutableRawBufferPointer
+    var listening = true
+    var drainDeadline: UInt64?
     /// "\r\nDate: <IMF-fixdate>", rebuilt once a second.
-    private var dateField: [UInt8] = []
-    private let requestIDs = RequestIDGenerator()
-    private var dateSecond: Int64 = -1
-    private let wallClock = WallClock()
+    var dateField: [UInt8] = []
+    let requestIDs = RequestIDGenerator()
+    var dateSecond: Int64 = -1
+    let wallClock = WallClock()
 
     init(
         index: Int, listener: ListeningSocket, configuration: ServerConfiguration, pipeline: Pipeline,
@@ -133,7 +133,7 @@ final class EventLoop: @unchecked Sendable {
         stopListening()
     }
 
-    private func refreshDate() {
+    func refreshDate() {
         let seconds = wallClock.unixSeconds()
         if seconds != dateSecond {
             dateSecond = seconds
@@ -141,7 +141,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func drainMailbox() {
+    func drainMailbox() {
         doorbell.drain()
         let jobs = mailbox.withLock { jobs in
             defer { jobs.removeAll(keepingCapacity: true) }
@@ -164,7 +164,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func beginShutdown(deadline: UInt64) {
+    func beginShutdown(deadline: UInt64) {
         drainDeadline = deadline
         stopListening()
         for connection in Array(connections.values) {
@@ -180,7 +180,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func stopListening() {
+    func stopListening() {
         guard listening else { return }
         listening = false
         epoll.remove(listener.fd)
@@ -189,7 +189,7 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Accepting
 
-    private func acceptConnections() {
+    func acceptConnections() {
         while listening {
             switch listener.accept() {
             case .wouldBlock:
@@ -203,7 +203,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func admit(fd: Int32, peer: String, host: String) {
+    func admit(fd: Int32, peer: String, host: String) {
         let now = MonotonicClock.nanoseconds()
         guard (perClient[host] ?? 0) < configuration.maxConnectionsPerClient else {
             metrics.connectionRefused()
@@ -242,7 +242,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Over the connection cap: a best-effort 503 and an immediate close.
-    private func refuse(_ fd: Int32) {
+    func refuse(_ fd: Int32) {
         guard configuration.tls == nil else {
             // A plaintext 503 means nothing to a TLS client: just close.
             Descriptor.close(fd)
@@ -266,7 +266,7 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Readiness
 
-    private func handle(_ token: UInt64, _ events: Epoll.Events) {
+    func handle(_ token: UInt64, _ events: Epoll.Events) {
         guard let connection = connections[token] else { return }
         if events.contains(.error) {
             close(connection)
@@ -287,7 +287,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Reads until the socket is drained or the connection stops accepting input.
-    private func readAvailable(_ connection: Connection) {
+    func readAvailable(_ connection: Connection) {
         while connections[connection.id] != nil {
             if connection.phase == .lingering {
                 guard discardInput(connection) else { return }
@@ -319,7 +319,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// While lingering: read and throw away; false when there is nothing more to read now.
-    private func discardInput(_ connection: Connection) -> Bool {
+    func discardInput(_ connection: Connection) -> Bool {
         switch Descriptor.read(connection.fd, into: readBuffer) {
         case .bytes(let count):
             return count == readBuffer.count
@@ -332,7 +332,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// The client sent its last byte. Answer what is in progress, then close.
-    private func peerFinished(_ connection: Connection) {
+    func peerFinished(_ connection: Connection) {
         connection.peerClosed = true
         if connection.phase == .awaitingResponse || connection.hasPendingOutput {
             connection.closeAfterFlush = true
@@ -344,7 +344,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Requests
 
     /// Feeds bytes to the parser and answers every complete request, in order.
-    private func process(_ connection: Connection, _ input: UnsafeRawBufferPointer) {
+    func process(_ connection: Connection, _ input: UnsafeRawBufferPointer) {
         var offset = 0
         let now = MonotonicClock.nanoseconds()
         while offset < input.count && connection.acceptsInput {
@@ -372,14 +372,14 @@ final class EventLoop: @unchecked Sendable {
         connection.settlePhase(at: now)
     }
 
-    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-    private static let contentLengthField = Array("Content-Length: ".utf8)
-    private static let requestIDField = Array("\r\nX-Request-Id: ".utf8)
-    private static let endOfHead = Array("\r\n\r\n".utf8)
-    private static let closeAndEndOfHead = Array("\r\nConnection: close\r\n\r\n".utf8)
-    private static let keepAliveAndEndOfHead = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
+    static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    static let contentLengthField = Array("Content-Length: ".utf8)
+    static let requestIDField = Array("\r\nX-Request-Id: ".utf8)
+    static let endOfHead = Array("\r\n\r\n".utf8)
+    static let closeAndEndOfHead = Array("\r\nConnection: close\r\n\r\n".utf8)
+    static let keepAliveAndEndOfHead = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
 
-    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
         var digits:
             (
                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -398,7 +398,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Routes one request: answered inline, or sent to a worker with reads paused.
-    private func dispatch(_ connection: Connection, _ parsed: HTTPRequest, started: UInt64) {
+    func dispatch(_ connection: Connection, _ parsed: HTTPRequest, started: UInt64) {
         let head = parsed.head
         let keepAlive = head.keepAlive && drainDeadline == nil
         connection.keepAlive = keepAlive
@@ -459,7 +459,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Hands a worker's response to the loop, after its gate opens when it has one.
-    private func deliverWhenOpen(_ response: Response, to id: UInt64, _ context: ResponseContext) {
+    func deliverWhenOpen(_ response: Response, to id: UInt64, _ context: ResponseContext) {
         guard let gate = response.gate else {
             submit(.deliver(connection: id, response: response, request: context))
             return
@@ -473,13 +473,13 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Method tokens are client-chosen; only the standard ones are echoed back.
-    private static func safeMethod(_ method: String) -> String {
+    static func safeMethod(_ method: String) -> String {
         ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"].contains(method)
             ? method : "requested"
     }
 
     /// A request the parser refused: answer with its status and close the connection.
-    private func reject(_ connection: Connection, _ error: HTTPParseError) {
+    func reject(_ connection: Connection, _ error: HTTPParseError) {
         let problem = HTTPProblem(status: error.status, detail: error.reason)
         let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(problem, requestID: requestID)
@@ -492,7 +492,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Serialises a response onto the connection's output and counts it. The handler's headers
     /// go through the encoder's guards; the framing fields the server owns are appended as bytes.
-    private func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
+    func finish(_ connection: Connection, _ response: Response, _ context: ResponseContext) {
         if let stream = response.stream, context.method != "HEAD" {
             startStream(connection, response, stream, context)
             return
@@ -516,7 +516,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Counts a response whose last byte is queued and settles the connection's phase.
-    private func completed(_ connection: Connection, status: Int, _ context: ResponseContext, keepAlive: Bool) {
+    func completed(_ connection: Connection, status: Int, _ context: ResponseContext, keepAlive: Bool) {
         let now = MonotonicClock.nanoseconds()
         let seconds = Double(now &- context.started) / 1e9
         metrics.record(method: context.method, route: context.route, status: status, seconds: seconds)
@@ -536,91 +536,8 @@ final class EventLoop: @unchecked Sendable {
         if !keepAlive { connection.closeAfterFlush = true }
     }
 
-    // MARK: - Streamed bodies
-
-    private static let lastChunk = Array("0\r\n\r\n".utf8)
-    private static let chunkedField = Array("Transfer-Encoding: chunked".utf8)
-
-    /// Writes the head of a streamed response and asks a worker for the first piece.
-    private func startStream(
-        _ connection: Connection, _ response: Response, _ body: any ResponseBodyStream, _ context: ResponseContext
-    ) {
-        let chunked = !context.http10
-        let keepAlive = chunked && context.keepAlive && connection.keepAlive && !connection.peerClosed
-        connection.keepAlive = keepAlive
-        HTTPResponseEncoder.encode(
-            HTTPResponseHead(status: response.status, headers: response.headers), into: &connection.output,
-            terminated: false)
-        // The encoder left the head open after a field's CRLF; dateField starts with CRLF.
-        if chunked {
-            connection.output.append(contentsOf: Self.chunkedField)
-            connection.output.append(contentsOf: dateField)
-        } else {
-            connection.output.append(contentsOf: dateField.dropFirst(2))
-        }
-        connection.output.append(contentsOf: Self.requestIDField)
-        connection.output.append(contentsOf: context.requestID.utf8)
-        connection.output.append(contentsOf: keepAlive ? Self.endOfHead : Self.closeAndEndOfHead)
-        connection.phase = .awaitingResponse
-        connection.streaming = Connection.Streaming(
-            body: body, context: context, status: response.status, chunked: chunked)
-        pullPiece(connection)
-    }
-
-    /// Asks a worker for the next piece unless one is on its way or the client is behind.
-    private func pullPiece(_ connection: Connection) {
-        guard var streaming = connection.streaming, !streaming.pulling,
-            connection.output.count - connection.outputSent < Self.outputHighWater
-        else { return }
-        streaming.pulling = true
-        connection.streaming = streaming
-        let id = connection.id
-        let body = streaming.body
-        workers.async { [self] in
-            do {
-                submit(.streamPiece(connection: id, bytes: try body.next(), failed: false))
-            } catch {
-                submit(.streamPiece(connection: id, bytes: nil, failed: true))
-            }
-        }
-    }
-
-    /// Frames a piece onto the output; at the end, the last chunk and the usual completion.
-    private func receivePiece(_ connection: Connection, _ bytes: [UInt8]?, failed: Bool) {
-        guard var streaming = connection.streaming else { return }
-        streaming.pulling = false
-        connection.streaming = streaming
-        if failed {
-            logger.warning(
-                "http.stream_failed",
-                ["req.id": .string(streaming.context.requestID), "http.route": .string(streaming.context.route)])
-            close(connection)
-            return
-        }
-        if let bytes {
-            if !bytes.isEmpty {
-                if streaming.chunked {
-                    connection.output.append(contentsOf: String(bytes.count, radix: 16).utf8)
-                    connection.output.append(contentsOf: [0x0D, 0x0A])
-                    connection.output.append(contentsOf: bytes)
-                    connection.output.append(contentsOf: [0x0D, 0x0A])
-                } else {
-                    connection.output.append(contentsOf: bytes)
-                }
-            }
-            flush(connection)
-            if connections[connection.id] != nil { pullPiece(connection) }
-            return
-        }
-        if streaming.chunked { connection.output.append(contentsOf: Self.lastChunk) }
-        connection.streaming = nil
-        completed(connection, status: streaming.status, streaming.context, keepAlive: connection.keepAlive)
-        flush(connection)
-        resume(connection)
-    }
-
     /// After a worker's response or a drained output buffer: parse what was stashed, then read.
-    private func resume(_ connection: Connection) {
+    func resume(_ connection: Connection) {
         guard connections[connection.id] != nil, connection.acceptsInput else { return }
         if !connection.stashedInput.isEmpty {
             let stashed = connection.stashedInput
@@ -640,7 +557,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Writes as much queued output as the socket takes; closes or lingers when the final
     /// response is out. On a TLS connection the plaintext is sealed into records first.
-    private func flush(_ connection: Connection) {
+    func flush(_ connection: Connection) {
         if let tls = connection.tls {
             guard seal(connection, tls), sendAll(connection, wire: true) else { return }
         } else {
@@ -665,7 +582,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Sends the plaintext buffer, or the TLS record buffer; true when it is empty afterwards,
     /// false when the socket is full (the writable edge resumes us) or the connection closed.
-    private func sendAll(_ connection: Connection, wire: Bool) -> Bool {
+    func sendAll(_ connection: Connection, wire: Bool) -> Bool {
         while wire ? connection.wireSent < connection.wire.count : connection.outputSent < connection.output.count {
             let result =
                 wire
@@ -696,58 +613,11 @@ final class EventLoop: @unchecked Sendable {
         return true
     }
 
-    // MARK: - TLS
-
-    /// Moves pending plaintext through the TLS engine into the record buffer.
-    private func seal(_ connection: Connection, _ tls: TLSConnection) -> Bool {
-        if connection.outputSent < connection.output.count && tls.state == .established {
-            do {
-                try connection.output.withUnsafeBytes {
-                    try tls.send(UnsafeRawBufferPointer(rebasing: $0[connection.outputSent...]))
-                }
-            } catch {
-                close(connection)
-                return false
-            }
-            connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
-            connection.outputSent = 0
-        } else if connection.outputSent < connection.output.count && tls.state == .closed {
-            close(connection)
-            return false
-        }
-        if tls.hasOutgoing { connection.wire.append(contentsOf: tls.takeOutgoing()) }
-        return true
-    }
-
-    /// Application bytes from received records; nil when the connection was closed.
-    private func decrypt(_ connection: Connection, _ tls: TLSConnection, _ input: UnsafeRawBufferPointer) -> [UInt8]? {
-        do {
-            let plaintext = try tls.receive(input)
-            if tls.state == .closed {
-                peerFinished(connection)
-                return connections[connection.id] == nil ? nil : plaintext
-            }
-            return plaintext
-        } catch {
-            if error.code == .protocolViolation {
-                // Plain HTTP on the TLS port: a clear answer instead of a hang or a reset.
-                _ = TLSConnection.plainHTTPResponse.withUnsafeBytes { Descriptor.send(connection.fd, $0) }
-            } else {
-                if tls.hasOutgoing {
-                    _ = tls.takeOutgoing().withUnsafeBytes { Descriptor.send(connection.fd, $0) }
-                }
-                logger.debug("tls.failed", ["conn.id": .int(Int(connection.id)), "error": .string(error.message)])
-            }
-            close(connection)
-            return nil
-        }
-    }
-
-    private func releaseClientSlot(_ host: String) {
+    func releaseClientSlot(_ host: String) {
         if let count = perClient[host], count > 1 { perClient[host] = count - 1 } else { perClient[host] = nil }
     }
 
-    private func close(_ connection: Connection) {
+    func close(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         releaseClientSlot(connection.host)
         epoll.remove(connection.fd)
@@ -759,7 +629,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Deadlines
 
     /// Enforces the header, body, idle, linger and stalled-write deadlines.
-    private func sweep(_ now: UInt64) {
+    func sweep(_ now: UInt64) {
         let second: UInt64 = 1_000_000_000
         for connection in Array(connections.values) {
             let elapsed = now &- connection.phaseStarted
@@ -791,7 +661,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func timeOut(_ connection: Connection, _ detail: String) {
+    func timeOut(_ connection: Connection, _ detail: String) {
         let requestID = requestIDs.next()
         let response = ProblemJSONRenderer().render(HTTPProblem(status: 408, detail: detail), requestID: requestID)
         connection.keepAlive = false
