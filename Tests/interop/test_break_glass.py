@@ -207,3 +207,34 @@ def test_alerts_survive_a_receiver_outage_and_a_restart(tmp_path):
     finally:
         server.stop()
         receiver.stop()
+
+
+def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
+    receiver = Receiver()
+    env_server, passwords, _ = start_demo(receiver)
+    try:
+        admin = login(env_server, "security.demo", passwords["security.demo"])
+        clinician = login(env_server, "dr.demo", passwords["dr.demo"])
+        assert requests.get(env_server.url("/admin/webhooks"), headers=clinician, timeout=30).status_code == 403
+        listed = requests.get(env_server.url("/admin/webhooks"), headers=admin, timeout=30).json()["webhooks"]
+        assert [w["source"] for w in listed] == ["config"]
+        assert "secret" not in json.dumps(listed).replace("secret_fingerprint", "")
+        second = Receiver()
+        added = requests.post(env_server.url("/admin/webhooks"), headers=admin, timeout=30,
+                              json={"url": second.url, "events": ["access.denied_burst"]})
+        assert added.status_code == 201, added.text
+        secret = added.json()["secret"]
+        assert secret.startswith("whsec_")
+        for n in range(10):
+            requests.get(env_server.url("/fhir/Patient/demo-pat-0002"), headers=clinician, timeout=30)
+        burst = second.wait_for("access.denied_burst", timeout=20)
+        assert burst, "ten denials in a row must raise access.denied_burst"
+        assert Webhook(secret).verify(burst[0]["body"], burst[0]["headers"])["data"]["user"] == "dr.demo"
+        removed = requests.delete(env_server.url(f"/admin/webhooks/{added.json()['id']}"), headers=admin, timeout=30)
+        assert removed.status_code == 204
+        dead = requests.get(env_server.url("/admin/webhooks/dead-letters"), headers=admin, timeout=30)
+        assert dead.status_code == 200 and "dead_letters" in dead.json()
+        second.stop()
+    finally:
+        env_server.stop()
+        receiver.stop()
