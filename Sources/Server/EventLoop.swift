@@ -91,9 +91,16 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Hands a job to the loop from any thread.
+    ///
+    /// Only the job that finds the mailbox empty rings the doorbell: the loop takes every
+    /// queued job at each wake-up, so later ones ride on that ring (one eventfd write per
+    /// batch rather than per response).
     func submit(_ job: Job) {
-        mailbox.withLock { $0.append(job) }
-        doorbell.ring()
+        let wasEmpty = mailbox.withLock { jobs -> Bool in
+            jobs.append(job)
+            return jobs.count == 1
+        }
+        if wasEmpty { doorbell.ring() }
     }
 
     // MARK: - The loop
