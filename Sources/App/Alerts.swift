@@ -15,10 +15,12 @@ final class Alerts: Sendable {
     }
 
     /// Adds an event to the outbox through `database`, inside its open transaction when there
-    /// is one, so the event commits or rolls back with the change it reports.
-    func enqueue(_ type: String, payload: JSONObjectWriter, in database: Database) throws {
+    /// is one, so the event commits or rolls back with the change it reports. Returns how many
+    /// subscribers it will be delivered to.
+    @discardableResult
+    func enqueue(_ type: String, payload: JSONObjectWriter, in database: Database) throws -> Int {
         let event = try WebhookEvent(type: type, timestamp: clock.unixSeconds(), payload: payload.bytes)
-        try Outbox.enqueue(event: event, in: database, clock: clock)
+        return try Outbox.enqueue(event: event, in: database, clock: clock)
     }
 
     /// Wakes the dispatcher after the transaction that enqueued events has committed.

@@ -63,6 +63,7 @@ struct BreakGlassRoutes {
                 guard try session.records.storedResource(type: "Patient", id: activation.patientID) != nil else {
                     throw HTTPProblem.notFound("No patient with that id.")
                 }
+                var subscribers = 0
                 let grant = try session.grants.activate(
                     activation, holder: holder.principal, secondFactorStep: step, now: now
                 ) { grant in
@@ -76,7 +77,8 @@ struct BreakGlassRoutes {
                     payload.add("activated_at", grant.createdAt)
                     payload.add("expires_at", grant.expiresAt)
                     payload.add("request_id", request.requestID)
-                    try alerts.enqueue(WebhookEventType.breakGlassActivated, payload: payload, in: session.database)
+                    subscribers = try alerts.enqueue(
+                        WebhookEventType.breakGlassActivated, payload: payload, in: session.database)
                     var entry = trail.entry(
                         request, caller: caller, event: "break_glass.activate", action: Action.activateBreakGlass.name,
                         outcome: .allowed, status: 201, decision: decision, patient: grant.patientID)
@@ -89,7 +91,7 @@ struct BreakGlassRoutes {
                 }
                 alerts.deliverSoon()
                 logger.notice("break_glass.activated", ["grant.id": .string(grant.id), "user": .string(grant.holder)])
-                return Response.json(201, Self.grantJSON(grant, warning: Self.warning(grant)))
+                return Response.json(201, Self.grantJSON(grant, warning: Self.warning(grant, alerted: subscribers)))
             } catch let error as BreakGlassError {
                 let problem = Self.problem(error)
                 try audit(
@@ -139,11 +141,17 @@ struct BreakGlassRoutes {
         logger.warning(replayed ? "auth.totp_replayed" : "auth.totp_lockout", ["user": .string(username)])
     }
 
-    static func warning(_ grant: Grant) -> String {
-        "Break-glass access to patient \(grant.patientID) is active until "
+    /// What the clinician is told: the grant's scope and end, and exactly who learns of it.
+    static func warning(_ grant: Grant, alerted subscribers: Int) -> String {
+        let alert =
+            subscribers > 0
+            ? "security and compliance have been alerted (\(subscribers) alert subscriber"
+                + (subscribers == 1 ? ")" : "s)")
+            : "no alert subscriber is configured, so the activation waits in the review queue"
+        return "Break-glass access to patient \(grant.patientID) is active until "
             + WallClock.iso8601(unixSeconds: grant.expiresAt) + ". It applies only to requests that send "
             + "X-Break-Glass: \(grant.id). Every access under it is recorded in the audit log with your reason and "
-            + "justification; security and compliance have been alerted, and compliance will review this grant."
+            + "justification; " + alert + ", and compliance will review this grant."
     }
 
     static func grantJSON(_ grant: Grant, warning: String? = nil, now: Int64? = nil) -> String {

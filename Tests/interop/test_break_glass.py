@@ -238,3 +238,23 @@ def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
     finally:
         env_server.stop()
         receiver.stop()
+
+
+def test_the_warning_says_plainly_when_nobody_is_alerted(tmp_path):
+    server = start_server(env={"PHIGATE_DEMO": "true"})
+    try:
+        deadline = time.monotonic() + 30
+        passwords, totp = {}, {}
+        while time.monotonic() < deadline and "dr.demo" not in totp:
+            for line in server.stdout.lines:
+                if m := CREDENTIAL.match(line):
+                    passwords[m.group(1)] = m.group(3)
+                if m := TOTP_LINE.match(line):
+                    totp[m.group(1)] = m.group(2)
+            time.sleep(0.05)
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        granted = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], -1)))
+        assert granted.status_code == 201
+        assert "no alert subscriber is configured" in granted.json()["warning"]
+    finally:
+        server.stop()
