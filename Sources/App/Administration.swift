@@ -124,9 +124,11 @@ public final class Administration {
         try session.database.transaction {
             try CertificateBindings.bind(
                 account.username, .init(fingerprintSHA256: cleaned, subject: subject), in: session.database)
-            try record("admin.user_bind_certificate", subject: account.username, details: [
-                "fingerprint": cleaned ?? "", "certificate_subject": subject ?? "",
-            ])
+            try record(
+                "admin.user_bind_certificate", subject: account.username,
+                details: [
+                    "fingerprint": cleaned ?? "", "certificate_subject": subject ?? "",
+                ])
         }
     }
 

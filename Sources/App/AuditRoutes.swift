@@ -46,15 +46,10 @@ struct AuditRoutes {
         _ request: Request, _ action: Action, event: String, _ body: () throws -> Response
     ) throws -> Response {
         let caller = try request.caller
-        let decision = AccessPolicy.decide(caller.accessRequest(action, now: trail.now / 1000))
         let query = String((request.head.query ?? "").prefix(512))
-        guard decision.allowed else {
-            try trail.record(
-                trail.entry(
-                    request, caller: caller, event: event, action: action.name, outcome: .denied,
-                    status: decision.status, decision: decision, details: query.isEmpty ? [:] : ["query": query]))
-            throw HTTPProblem(status: decision.status, detail: "The audit log is for compliance accounts.")
-        }
+        let decision = try trail.authorize(
+            request, caller, action, event: event, refusal: "The audit log is for compliance accounts.",
+            details: query.isEmpty ? [:] : ["query": query])
         try trail.record(
             trail.entry(
                 request, caller: caller, event: event, action: action.name, outcome: .allowed, status: 200,

@@ -109,6 +109,25 @@ final class AuditTrail: Sendable {
         return entry
     }
 
+    /// Asks the policy whether `caller` may do `action`. A refusal is recorded as `event` and
+    /// thrown as a problem with `refusal` as its detail; an allowed decision is returned for the
+    /// caller to record once it knows the outcome.
+    func authorize(
+        _ request: Request, _ caller: Caller, _ action: Action, event: String, refusal: String,
+        grant: String? = nil, details: [String: String] = [:]
+    ) throws -> Decision {
+        let decision = AccessPolicy.decide(caller.accessRequest(action, now: now / 1000))
+        guard decision.allowed else {
+            var denied = entry(
+                request, caller: caller, event: event, action: action.name, outcome: .denied,
+                status: decision.status, decision: decision, details: details)
+            denied.grant = grant
+            try record(denied)
+            throw HTTPProblem(status: decision.status, detail: refusal)
+        }
+        return decision
+    }
+
     enum Outcome: String {
         case allowed, denied, error
     }

@@ -31,7 +31,7 @@ struct AuthRoutes {
             throw HTTPProblem(
                 status: 413, detail: "This endpoint takes at most \(maximumJSONBytes / 1024) KiB of JSON.")
         }
-        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
+        let mediaType = request.mediaType
         guard mediaType == "application/json" else {
             throw HTTPProblem(status: 415, detail: "Send the body as application/json.")
         }

@@ -175,11 +175,9 @@ struct BreakGlassRoutes {
     func list(_ request: Request) throws -> Response {
         let caller = try request.caller
         let now = trail.now / 1000
-        let decision = AccessPolicy.decide(caller.accessRequest(.listOwnGrants, now: now))
-        guard decision.allowed else {
-            try audit(request, caller, "break_glass.list", .denied, 403, decision: decision)
-            throw HTTPProblem(status: decision.status, detail: "Only clinicians hold break-glass grants.")
-        }
+        _ = try trail.authorize(
+            request, caller, .listOwnGrants, event: "break_glass.list",
+            refusal: "Only clinicians hold break-glass grants.")
         let grants = try pool.with { try $0.grants.all(holder: caller.effectiveAccount.username) }
         let items = grants.map { Self.grantJSON($0, now: now) }
         return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
@@ -192,11 +190,9 @@ struct BreakGlassRoutes {
         let now = trail.now / 1000
         return try pool.with { session in
             guard let existing = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
-            let decision = AccessPolicy.decide(caller.accessRequest(.endGrant(holder: existing.holder), now: now))
-            guard decision.allowed else {
-                try audit(request, caller, "break_glass.end", .denied, 403, decision: decision, grant: id)
-                throw HTTPProblem(status: decision.status, detail: "Only the holder or a security-admin ends a grant.")
-            }
+            let decision = try trail.authorize(
+                request, caller, .endGrant(holder: existing.holder), event: "break_glass.end",
+                refusal: "Only the holder or a security-admin ends a grant.", grant: id)
             do {
                 let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
                     var payload = JSONObjectWriter()
@@ -223,11 +219,8 @@ struct BreakGlassRoutes {
     func reviews(_ request: Request) throws -> Response {
         let caller = try request.caller
         let now = trail.now / 1000
-        let decision = AccessPolicy.decide(caller.accessRequest(.listReviews, now: now))
-        guard decision.allowed else {
-            try audit(request, caller, "review.list", .denied, 403, decision: decision)
-            throw HTTPProblem(status: decision.status, detail: "Reviews are for compliance accounts.")
-        }
+        let decision = try trail.authorize(
+            request, caller, .listReviews, event: "review.list", refusal: "Reviews are for compliance accounts.")
         let statusName = request.queryItems?.first { $0.name == "status" }?.value
         var status: ReviewStatus?
         if let statusName {

@@ -1,3 +1,4 @@
+import Audit
 import Auth
 import Policy
 import Server
@@ -180,7 +181,7 @@ struct FHIRRoutes {
     }
 
     private func transaction(_ request: Request, caller: Caller, record: inout AccessRecord) throws -> Response {
-        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingSpaces().lowercased()
+        let mediaType = request.mediaType
         guard mediaType == "application/fhir+json" || mediaType == "application/json" else {
             throw FHIRError(
                 status: 415, issueCode: "not-supported", detail: "Send the Bundle as application/fhir+json.")
@@ -240,35 +241,31 @@ extension FHIRRoutes {
     ) throws -> Response {
         let caller = try request.caller
         var record = AccessRecord()
+        func entry(_ outcome: AuditTrail.Outcome, _ status: Int, resources: [String] = []) -> AuditEntry {
+            trail.entry(
+                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                decision: record.decision, patient: record.patient, resources: resources)
+        }
         let response: Response
         do {
             response = try body(caller, &record)
         } catch let error as any HTTPResponseError {
             let outcome: AuditTrail.Outcome =
                 record.decision.map { $0.allowed ? .allowed : .denied } ?? (error.status == 403 ? .denied : .error)
-            try trail.record(
-                trail.entry(
-                    request, caller: caller, event: event, action: action.name, outcome: outcome,
-                    status: error.status, decision: record.decision, patient: record.patient))
+            try trail.record(entry(outcome, error.status))
             if outcome == .denied {
                 try noteDenial(request, caller)
             }
             throw error
         } catch {
-            try trail.record(
-                trail.entry(
-                    request, caller: caller, event: event, action: action.name, outcome: .error, status: 500,
-                    decision: record.decision, patient: record.patient))
+            try trail.record(entry(.error, 500))
             throw error
         }
-        let entry = trail.entry(
-            request, caller: caller, event: event, action: action.name, outcome: .allowed,
-            status: response.status, decision: record.decision, patient: record.patient,
-            resources: record.resources)
+        let allowed = entry(.allowed, response.status, resources: record.resources)
         var gated = response
         let unavailable = AuditUnavailable(cause: "commit")
         gated.gate = trail.gate(
-            entry, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
+            allowed, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
         return gated
     }
 }

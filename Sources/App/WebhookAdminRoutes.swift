@@ -31,14 +31,8 @@ struct WebhookAdminRoutes {
         throws -> Response
     {
         let caller = try request.caller
-        let decision = AccessPolicy.decide(caller.accessRequest(action, now: trail.now / 1000))
-        guard decision.allowed else {
-            try trail.record(
-                trail.entry(
-                    request, caller: caller, event: event, action: action.name, outcome: .denied,
-                    status: decision.status, decision: decision))
-            throw HTTPProblem(status: decision.status, detail: "Webhooks are administered by security-admins.")
-        }
+        let decision = try trail.authorize(
+            request, caller, action, event: event, refusal: "Webhooks are administered by security-admins.")
         let response = try body()
         try trail.record(
             trail.entry(

@@ -66,6 +66,8 @@ final class ChainScan {
                 seq: seq, reason: .notCanonical,
                 message: "the entry does not decode: \(error.message)")
         }
+        // try?: an entry that cannot be re-encoded is as non-canonical as one that re-encodes
+        // differently; both are reported below.
         guard (try? AuditCanonicalEncoder.encode(entry)) == bytes else {
             // A decoded entry that cannot be re-encoded is as non-canonical as one that
             // re-encodes to other bytes; the reason is the same either way.

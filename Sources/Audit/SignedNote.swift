@@ -49,6 +49,7 @@ public enum SignedNote {
             let id = Hex.decode(String(parts[1])), id.count == 4, parts[1].count == 8,
             let material = Base64.decode(String(parts[2])),
             material.count == 1 + Ed25519PublicKey.byteCount, material[0] == ed25519Type,
+            // try?: key bytes that are not a valid Ed25519 point make this not a verifier key.
             let publicKey = try? Ed25519PublicKey(raw: Array(material.dropFirst()))
         else {
             // Every failure above means the same to the caller: not a usable verifier key.

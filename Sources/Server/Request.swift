@@ -43,6 +43,11 @@ public struct Request: Sendable {
     public var path: String { head.path }
     public var headers: HTTPHeaders { head.headers }
 
+    /// The Content-Type without parameters, in lower case ("application/json").
+    public var mediaType: String? {
+        headers["Content-Type"]?.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() }
+    }
+
     /// The decoded query parameters; nil when the query string is malformed.
     public var queryItems: [(name: String, value: String)]? {
         guard let query = head.query, !query.isEmpty else { return [] }
