@@ -31,6 +31,26 @@ public struct AuditFilter: Sendable, Equatable {
         self.until = until
         self.grant = grant
     }
+
+    /// Whether `entry` is selected: the same test the compliance index answers in SQL, where
+    /// an empty patient or grant is stored as no value and so matches nothing.
+    public func matches(_ entry: AuditEntry) -> Bool {
+        func given(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        let equalities: [(wanted: String?, actual: String?)] = [
+            (actor, entry.actor), (patient, given(entry.patient)), (event, entry.event),
+            (action, entry.action), (outcome, entry.outcome), (grant, given(entry.grant)),
+        ]
+        for (wanted, actual) in equalities where wanted != nil && wanted != actual {
+            return false
+        }
+        if let since, entry.time < since {
+            return false
+        }
+        if let until, entry.time >= until {
+            return false
+        }
+        return true
+    }
 }
 
 /// One page of query results, oldest first.

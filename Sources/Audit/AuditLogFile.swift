@@ -27,13 +27,15 @@ final class AuditLogFile {
     private var headHash = AuditChain.genesis
     private(set) var checkpointSize: Int64 = 0
     private var headIsStale = true
+    private var index: AuditIndex
 
     /// Opens (creating if needed) the database at `path` with FULL synchronous commits,
     /// migrates it, installs the append-only authorizer and reads the head.
     init(
         path: String, signingKey: AuditSigningKey, origin: String, checkpointEvery: Int64,
-        clock: WallClock
+        indexBatchSize: Int, clock: WallClock
     ) throws(AuditError) {
+        index = AuditIndex(batchSize: indexBatchSize)
         self.signingKey = signingKey
         self.origin = origin
         self.checkpointEvery = max(1, checkpointEvery)
@@ -52,6 +54,8 @@ final class AuditLogFile {
         }
         self.database = database
         try reloadHeadIfStale()
+        // A log that stopped with entries not yet indexed (a crash) catches up before serving.
+        try indexTail()
     }
 
     /// Closes the connection (checkpointing SQLite's WAL into the main file).
@@ -61,8 +65,11 @@ final class AuditLogFile {
 
     var isOpen: Bool { database != nil }
 
+    /// The highest seq in `audit_index`; entries after it are found by scanning the log.
+    var indexedSeq: Int64 { index.indexedSeq }
+
     /// Appends `entries` (their `seq` is replaced) in one transaction, with the checkpoints
-    /// that fall due inside it, and syncs once.
+    /// that fall due inside it and, once a batch is due, the index rows, and syncs once.
     func commit(_ entries: [AuditEntry]) throws(AuditError) -> Commit {
         let database = try openDatabase()
         try reloadHeadIfStale()
@@ -70,6 +77,9 @@ final class AuditLogFile {
         var hash = headHash
         var lastCheckpoint = checkpointSize
         var checkpoints: [Checkpoint] = []
+        var numbered: [AuditEntry] = []
+        numbered.reserveCapacity(entries.count)
+        var indexed = index.indexedSeq
         do {
             try database.transaction {
                 for var entry in entries {
@@ -77,12 +87,17 @@ final class AuditLogFile {
                     entry.seq = seq
                     let bytes = try AuditCanonicalEncoder.encode(entry)
                     let next = AuditChain.hash(previous: hash, entry: bytes)
-                    try insert(entry, bytes: bytes, previous: hash, hash: next, into: database)
+                    try insert(seq, bytes: bytes, previous: hash, hash: next, into: database)
+                    numbered.append(entry)
                     hash = next
                     if seq - lastCheckpoint >= checkpointEvery {
                         checkpoints.append(try insertCheckpoint(size: seq, head: hash, database))
                         lastCheckpoint = seq
                     }
+                }
+                index.note(numbered, previousHead: headSeq)
+                if index.isDue(head: seq) {
+                    indexed = try index.write(upTo: seq, database)
                 }
             }
         } catch {
@@ -91,7 +106,26 @@ final class AuditLogFile {
         }
         let first = headSeq + 1
         (headSeq, headHash, checkpointSize) = (seq, hash, lastCheckpoint)
+        index.committed(upTo: indexed)
         return Commit(firstSeq: first, checkpoints: checkpoints)
+    }
+
+    /// Writes the index rows of every committed entry not indexed yet, in a transaction of
+    /// their own. The writer calls it when idle and before closing.
+    func indexTail() throws(AuditError) {
+        let database = try openDatabase()
+        try reloadHeadIfStale()
+        guard headSeq > index.indexedSeq else {
+            return
+        }
+        let head = headSeq
+        do {
+            let indexed = try database.transaction { try index.write(upTo: head, database) }
+            index.committed(upTo: indexed)
+        } catch {
+            headIsStale = true
+            throw AuditError.store(error, code: .writeFailed, operation: "index")
+        }
     }
 
     /// Signs and stores a checkpoint of the current head, unless the newest checkpoint
@@ -155,6 +189,7 @@ final class AuditLogFile {
             headSeq = head?.0 ?? 0
             headHash = head?.1 ?? AuditChain.genesis
             checkpointSize = try database.scalar("SELECT max(size) FROM audit_checkpoints") ?? 0
+            try index.reload(database)
         } catch {
             throw AuditError.store(error, code: .writeFailed, operation: "read head")
         }
@@ -166,24 +201,11 @@ final class AuditLogFile {
     }
 
     private func insert(
-        _ entry: AuditEntry, bytes: [UInt8], previous: [UInt8], hash: [UInt8],
-        into database: Database
+        _ seq: Int64, bytes: [UInt8], previous: [UInt8], hash: [UInt8], into database: Database
     ) throws {
         try database.run(
             "INSERT INTO audit_log(seq, prev_hash, entry, hash) VALUES (?, ?, ?, ?)",
-            [.integer(entry.seq), .blob(previous), .blob(bytes), .blob(hash)])
-        try database.run(
-            """
-            INSERT INTO audit_index(seq, time, actor, patient, event, action, outcome, grant_id,
-                resource_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .integer(entry.seq), .integer(entry.time), .text(entry.actor),
-                .optionalText(entry.patient.flatMap { $0.isEmpty ? nil : $0 }),
-                .text(entry.event), .text(entry.action), .text(entry.outcome),
-                .optionalText(entry.grant.flatMap { $0.isEmpty ? nil : $0 }),
-                .int(entry.resources.count),
-            ])
+            [.integer(seq), .blob(previous), .blob(bytes), .blob(hash)])
     }
 
     private func insertCheckpoint(size: Int64, head: [UInt8], _ database: Database) throws

@@ -3,9 +3,10 @@ public import Store
 /// Compliance queries over the audit database: events by filter, one event, checkpoints and
 /// the accounting of disclosures for a patient.
 ///
-/// Filtering uses `audit_index`, a copy of a few fields written in the same transaction as
-/// each entry; the entries returned are decoded from `audit_log` itself, so what a query
-/// shows is what the chain covers. Nothing here verifies the chain; ``AuditVerifier`` does.
+/// Filtering uses `audit_index`, a copy of a few fields that the writer adds in batches
+/// (``AuditIndex``), and tests the entries it does not cover yet one by one; the entries
+/// returned are decoded from `audit_log` itself, so what a query shows is what the chain
+/// covers. Nothing here verifies the chain; ``AuditVerifier`` does.
 ///
 /// Shares the threading contract of its `Database`: one thread at a time. Open one reader per
 /// request thread, read-only, beside the writer's connection (WAL lets them read while it
@@ -35,8 +36,8 @@ public final class AuditReader {
     public func events(filter: AuditFilter, limit: Int, after cursor: Int64 = 0)
         throws(AuditError) -> AuditPage
     {
-        var conditions = ["i.seq > ?"]
-        var values: [SQLiteValue] = [.integer(cursor)]
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
         let equalities: [(String, String?)] = [
             ("i.actor", filter.actor), ("i.patient", filter.patient), ("i.event", filter.event),
             ("i.action", filter.action), ("i.outcome", filter.outcome),
@@ -56,7 +57,8 @@ public final class AuditReader {
             conditions.append("i.time < ?")
             values.append(.integer(until))
         }
-        return try page(where: conditions, values: values, limit: limit)
+        let selection = Selection(conditions: conditions, values: values, matches: filter.matches)
+        return try page(selection, limit: limit, after: cursor)
     }
 
     /// The accounting of disclosures for `patient`: entries where PHI of that patient was
@@ -64,9 +66,14 @@ public final class AuditReader {
     public func disclosures(patient: String, limit: Int, after cursor: Int64 = 0)
         throws(AuditError) -> AuditPage
     {
-        try page(
-            where: ["i.seq > ?", "i.patient = ?", "i.outcome = 'allowed'", "i.resource_count > 0"],
-            values: [.integer(cursor), .text(patient)], limit: limit)
+        let selection = Selection(
+            conditions: ["i.patient = ?", "i.outcome = 'allowed'", "i.resource_count > 0"],
+            values: [.text(patient)],
+            matches: { entry in
+                !patient.isEmpty && entry.patient == patient && entry.outcome == "allowed"
+                    && !entry.resources.isEmpty
+            })
+        return try page(selection, limit: limit, after: cursor)
     }
 
     /// The entry at `seq`, or nil when there is none.
@@ -113,26 +120,70 @@ public final class AuditReader {
         }
     }
 
-    private func page(where conditions: [String], values: [SQLiteValue], limit: Int)
+    /// What a page selects: conditions on `audit_index` for the indexed part of the log, and
+    /// the same test on decoded entries for the tail the index does not cover yet.
+    private struct Selection {
+        let conditions: [String]
+        let values: [SQLiteValue]
+        let matches: (AuditEntry) -> Bool
+    }
+
+    /// One page: matching indexed entries after `cursor`, then matching entries of the
+    /// unindexed tail, all read in one transaction so that the two parts meet exactly.
+    private func page(_ selection: Selection, limit: Int, after cursor: Int64)
         throws(AuditError) -> AuditPage
     {
         let count = min(max(limit, 1), Self.maximumLimit)
-        // The SQL text is assembled from fixed fragments only; every value is bound.
-        let sql =
-            "SELECT l.seq, l.entry FROM audit_index i JOIN audit_log l ON l.seq = i.seq "
-            + "WHERE " + conditions.joined(separator: " AND ") + " ORDER BY i.seq LIMIT ?"
-        let rows: [[UInt8]]
+        var entries: [AuditEntry] = []
         do {
-            rows = try database.query(sql, values + [.int(count + 1)]) { $0.blob(at: 1) }
+            try database.readTransaction {
+                let indexed =
+                    try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_index") ?? 0
+                if cursor < indexed {
+                    entries = try indexedEntries(selection, after: cursor, limit: count + 1)
+                }
+                if entries.count <= count {
+                    try scanTail(
+                        after: max(cursor, indexed), selection, into: &entries, limit: count + 1)
+                }
+            }
+        } catch let error as AuditError {
+            throw error
         } catch {
             throw AuditError.store(error, operation: "query events")
         }
-        var entries: [AuditEntry] = []
-        entries.reserveCapacity(min(rows.count, count))
-        for bytes in rows.prefix(count) {
-            entries.append(try AuditCanonicalEncoder.decode(bytes))
-        }
-        let more = rows.count > count
+        let more = entries.count > count
+        entries.removeLast(entries.count - min(entries.count, count))
         return AuditPage(entries: entries, nextCursor: more ? entries.last?.seq : nil)
+    }
+
+    private func indexedEntries(_ selection: Selection, after cursor: Int64, limit: Int) throws
+        -> [AuditEntry]
+    {
+        // The SQL text is assembled from fixed fragments only; every value is bound.
+        let sql =
+            "SELECT l.entry FROM audit_index i JOIN audit_log l ON l.seq = i.seq "
+            + "WHERE " + (["i.seq > ?"] + selection.conditions).joined(separator: " AND ")
+            + " ORDER BY i.seq LIMIT ?"
+        let values = [.integer(cursor)] + selection.values + [.int(limit)]
+        let rows = try database.query(sql, values) { $0.blob(at: 0) }
+        return try rows.map { bytes throws in try AuditCanonicalEncoder.decode(bytes) }
+    }
+
+    /// Appends the entries after `seq` that match, decoding each, until `entries` holds
+    /// `limit`. The tail is at most one index batch plus what arrived since the writer's last
+    /// tick, unless the writer cannot write its index.
+    private func scanTail(
+        after seq: Int64, _ selection: Selection, into entries: inout [AuditEntry], limit: Int
+    ) throws {
+        let rows = try database.query(
+            "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", [.integer(seq)]
+        ) { $0.blob(at: 0) }
+        for bytes in rows where entries.count < limit {
+            let entry = try AuditCanonicalEncoder.decode(bytes)
+            if selection.matches(entry) {
+                entries.append(entry)
+            }
+        }
     }
 }

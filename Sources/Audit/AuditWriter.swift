@@ -74,7 +74,8 @@ public final class AuditWriter: Sendable {
         let file = try AuditLogFile(
             path: configuration.path, signingKey: signingKey,
             origin: configuration.origin ?? signingKey.keyName,
-            checkpointEvery: configuration.checkpointEvery, clock: clock)
+            checkpointEvery: configuration.checkpointEvery,
+            indexBatchSize: configuration.indexBatchSize, clock: clock)
         let timer = DispatchSource.makeTimerSource(queue: queue)
         confined = Confined(file, timer: timer)
         let tick = min(configuration.checkpointInterval, configuration.recoveryProbeInterval)
@@ -170,6 +171,7 @@ public final class AuditWriter: Sendable {
             confined.timer.cancel()
             defer { confined.file.close() }
             do throws(AuditError) {
+                try confined.file.indexTail()
                 try checkpointNow()
                 return .success(())
             } catch {
@@ -257,7 +259,8 @@ public final class AuditWriter: Sendable {
         }
     }
 
-    /// The timer: probe while unhealthy, and sign a checkpoint when one is due by time.
+    /// The timer: probe while unhealthy, index what waits, and sign a checkpoint when one is
+    /// due by time.
     private func tick() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard confined.file.isOpen else {
@@ -270,6 +273,12 @@ public final class AuditWriter: Sendable {
             } catch {
                 return
             }
+        }
+        do {
+            try confined.file.indexTail()
+        } catch {
+            // The index is derived data and readers scan what it lacks; the failure has
+            // marked the head stale, and the next commit or tick tries again.
         }
         let elapsed = MonotonicClock.nanoseconds() &- confined.lastCheckpointTime
         if elapsed >= UInt64(Self.nanoseconds(configuration.checkpointInterval)) {

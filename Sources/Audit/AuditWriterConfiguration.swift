@@ -19,11 +19,16 @@ public struct AuditWriterConfiguration: Sendable {
     /// While unhealthy, how often the writer tries a small write to see whether the database
     /// accepts writes again, so that readiness recovers without waiting for traffic.
     public var recoveryProbeInterval: Duration
+    /// The compliance index (`audit_index`) is written once this many entries await it, with
+    /// a group commit, and otherwise by the writer's timer (every `recoveryProbeInterval` or
+    /// sooner) and at close. Readers see the entries not yet indexed all the same.
+    public var indexBatchSize: Int
 
     public init(
         path: String, origin: String? = nil, maxGroupSize: Int = 1024,
         queueCapacity: Int = 16_384, checkpointEvery: Int64 = 1000,
-        checkpointInterval: Duration = .seconds(60), recoveryProbeInterval: Duration = .seconds(1)
+        checkpointInterval: Duration = .seconds(60), recoveryProbeInterval: Duration = .seconds(1),
+        indexBatchSize: Int = 256
     ) {
         self.path = path
         self.origin = origin
@@ -32,6 +37,7 @@ public struct AuditWriterConfiguration: Sendable {
         self.checkpointEvery = checkpointEvery
         self.checkpointInterval = checkpointInterval
         self.recoveryProbeInterval = recoveryProbeInterval
+        self.indexBatchSize = indexBatchSize
     }
 }
 
