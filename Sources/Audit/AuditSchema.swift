@@ -10,9 +10,9 @@ public import Store
 /// These guards make mistakes and casual edits fail; an attacker with the file can drop them,
 /// which is what ``AuditVerifier`` and signed checkpoints are for.
 ///
-/// `audit_index` repeats a few fields of each entry for the compliance queries. It is written
-/// in the same transaction, but it is not evidence: verification reads only `audit_log` and
-/// `audit_checkpoints`.
+/// `audit_index` repeats a few fields of each entry for the compliance queries. The writer adds
+/// its rows in batches (``AuditIndex``), so it may lag the log by a batch. It is not evidence:
+/// verification reads only `audit_log` and `audit_checkpoints`.
 public enum AuditSchema {
     /// The tables the writer's authorizer protects.
     public static let appendOnlyTables: Set<String> = [
