@@ -6,24 +6,32 @@ import Synchronization
 /// The writer completes a ticket exactly once, after the group holding its entry has been
 /// committed and synced to disk (success: the entry's `seq`) or has failed (the group's
 /// error). Any number of threads may wait on the same ticket.
+///
+/// Most tickets are never waited on by a thread: a server registers a completion callback
+/// instead. So the semaphore that `wait` sleeps on is made only by the first waiter.
 public final class AuditTicket: Sendable {
-    private let outcome: Mutex<Result<Int64, AuditError>?>
-    private let signal = DispatchSemaphore(value: 0)
-    private let callbacks = Mutex<[@Sendable (Result<Int64, AuditError>) -> Void]>([])
+    private typealias Callback = @Sendable (Result<Int64, AuditError>) -> Void
+
+    private struct State {
+        var outcome: Result<Int64, AuditError>?
+        var callbacks: [Callback] = []
+        var signal: DispatchSemaphore?
+    }
+
+    private let state: Mutex<State>
 
     init() {
-        outcome = Mutex(nil)
+        state = Mutex(State())
     }
 
     /// A ticket that failed before its entry was queued (queue full, writer closed).
     init(failed error: AuditError) {
-        outcome = Mutex(.failure(error))
-        signal.signal()
+        state = Mutex(State(outcome: .failure(error)))
     }
 
     /// The outcome, or nil while the entry is still on its way to disk. Never blocks.
     public var result: Result<Int64, AuditError>? {
-        outcome.withLock { $0 }
+        state.withLock { $0.outcome }
     }
 
     /// Blocks until the entry is durable or has failed, or until `timeout` has passed.
@@ -33,8 +41,20 @@ public final class AuditTicket: Sendable {
     /// timeout like a failed write and discloses nothing. Do not call this on the writer's own
     /// callback queue (from `onCheckpoint` or `onHealthChange`).
     public func wait(timeout: Duration) -> Result<Int64, AuditError> {
-        if let done = result {
-            return done
+        let waiting = state.withLock { state -> Waiting in
+            if let outcome = state.outcome {
+                return .done(outcome)
+            }
+            let signal = state.signal ?? DispatchSemaphore(value: 0)
+            state.signal = signal
+            return .sleep(signal)
+        }
+        let signal: DispatchSemaphore
+        switch waiting {
+        case .done(let outcome):
+            return outcome
+        case .sleep(let semaphore):
+            signal = semaphore
         }
         let nanoseconds = Self.nanoseconds(timeout)
         guard signal.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else {
@@ -52,34 +72,37 @@ public final class AuditTicket: Sendable {
                 AuditError(.timeout, operation: "wait", message: "woken without an outcome"))
     }
 
-    /// Records the outcome and wakes the waiters. Called once, by the writer.
+    private enum Waiting {
+        case done(Result<Int64, AuditError>)
+        case sleep(DispatchSemaphore)
+    }
+
     /// Calls `callback` once with the outcome: at once if it is known, otherwise on the
     /// writer's thread when the entry's group commits or fails. The callback must not block;
     /// it is how a server waits for durability without holding a thread.
     public func onCompletion(_ callback: @escaping @Sendable (Result<Int64, AuditError>) -> Void) {
-        let known: Result<Int64, AuditError>? = outcome.withLock { current in
-            if current == nil { callbacks.withLock { $0.append(callback) } }
-            return current
+        let known = state.withLock { state -> Result<Int64, AuditError>? in
+            if state.outcome == nil { state.callbacks.append(callback) }
+            return state.outcome
         }
         if let known { callback(known) }
     }
 
+    /// Records the outcome and wakes the waiters. Called once, by the writer.
     func complete(_ value: Result<Int64, AuditError>) {
-        let first = outcome.withLock { current -> Bool in
-            guard current == nil else {
-                return false
+        let woken = state.withLock { state -> (DispatchSemaphore?, [Callback])? in
+            guard state.outcome == nil else {
+                return nil
             }
-            current = value
-            return true
+            state.outcome = value
+            defer { state.callbacks.removeAll() }
+            return (state.signal, state.callbacks)
         }
-        if first {
-            signal.signal()
-            let waiting = callbacks.withLock { list in
-                defer { list.removeAll() }
-                return list
-            }
-            for callback in waiting { callback(value) }
+        guard let (signal, callbacks) = woken else {
+            return
         }
+        signal?.signal()
+        for callback in callbacks { callback(value) }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int {

@@ -133,6 +133,35 @@ struct WriterTests {
         try writer.close()
     }
 
+    @Test("a ticket wakes every waiter and callback once, and a waiter may time out first")
+    func ticketWaiters() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try AuditWriter(
+            configuration: Samples.configuration(directory), signingKey: Samples.signingKey)
+        writer.suspendForTesting()
+        let ticket = writer.append(Samples.entry(0))
+        #expect(ticket.wait(timeout: .milliseconds(20)).failureCode == .timeout)
+        let callbacks = Recorder<Int64>()
+        ticket.onCompletion { callbacks.record($0.seqOrMinusOne) }
+        let waiters = Recorder<Int64>()
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                waiters.record(ticket.wait(timeout: .seconds(10)).seqOrMinusOne)
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(waiters.all.isEmpty && callbacks.all.isEmpty, "nothing completes while held")
+        writer.resumeForTesting()
+        #expect(group.wait(timeout: .now() + 10) == .success)
+        #expect(waiters.all == [1, 1, 1])
+        #expect(callbacks.all == [1])
+        ticket.onCompletion { callbacks.record($0.seqOrMinusOne) }
+        #expect(callbacks.all == [1, 1], "a late callback runs at once with the outcome")
+        #expect(try ticket.wait(timeout: .zero).get() == 1)
+        try writer.close()
+    }
+
     @Test("after close, appends fail with .closed")
     func closedWriter() throws {
         let directory = try TemporaryDirectory()
@@ -242,5 +271,13 @@ extension Result where Failure == AuditError {
             return nil
         }
         return error.code
+    }
+
+    /// The seq of a success, -1 for a failure: what the ticket tests record.
+    var seqOrMinusOne: Int64 {
+        guard case .success(let seq) = self else {
+            return -1
+        }
+        return seq
     }
 }
