@@ -272,7 +272,9 @@ extension Result where Failure == AuditError {
         }
         return error.code
     }
+}
 
+extension Result where Success == Int64, Failure == AuditError {
     /// The seq of a success, -1 for a failure: what the ticket tests record.
     var seqOrMinusOne: Int64 {
         guard case .success(let seq) = self else {
