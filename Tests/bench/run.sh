@@ -73,13 +73,14 @@ wait_for_200() {
 start_nginx() {
     local prefix=$work/nginx port
     port=$(free_port)
-    mkdir -p "$prefix"
+    mkdir -p "$prefix/www"
     sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" "$here/nginx.conf" >"$prefix/nginx.conf"
     command -v nginx >/dev/null || die "nginx not found (make bench installs nginx-light)"
     nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" &
     started_pids+=($!)
     wait_for_200 "http://127.0.0.1:$port/" 10 || die "nginx did not start: $(cat "$prefix/error.log")"
     NGINX_URL="http://127.0.0.1:$port"
+    NGINX_WWW="$prefix/www"
 }
 
 # Starts a release phigate with demo data in $work/NAME, with the extra environment given as
@@ -265,7 +266,10 @@ main() {
     start_phigate main
     local main_pid=$PHIGATE_PID main_dir=$PHIGATE_DIR
     demo_login
+    curl -s -o "$NGINX_WWW/same-body.json" -H "Authorization: Bearer $FHIR_TOKEN" \
+        "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" || die "could not fetch the FHIR read's body"
     bench_target nginx "$NGINX_URL/healthz"
+    bench_target nginx-same-body "$NGINX_URL/same-body.json"
     bench_target phigate-healthz "$PHIGATE_URL/healthz"
     bench_target phigate-fhir-read "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" "Authorization: Bearer $FHIR_TOKEN"
     measure
