@@ -11,6 +11,9 @@ public struct StoredResource: Sendable, Equatable {
     /// The canonical JSON (see `CanonicalJSON`). It carries no `meta.versionId` or
     /// `meta.lastUpdated`: those live in `version` and `lastUpdated`.
     public let json: [UInt8]
+    /// The bytes a read sends (see `servedJSON()`), as stored with this version; nil only for
+    /// a row whose served form is missing, which is then spliced on demand.
+    let served: [UInt8]?
 }
 
 /// One page of search results and the number of matches over all pages.
@@ -55,12 +58,13 @@ public final class RecordStore {
         }
     }
 
-    static let resourceColumns = "r.type, r.id, r.version, r.last_updated, r.json"
+    static let resourceColumns = "r.type, r.id, r.version, r.last_updated, r.json, r.served"
 
     static func storedResource(from row: Statement) -> StoredResource {
         StoredResource(
             type: row.text(at: 0) ?? "", id: row.text(at: 1) ?? "", version: row.int(at: 2),
-            lastUpdated: row.text(at: 3) ?? "", json: row.blob(at: 4))
+            lastUpdated: row.text(at: 3) ?? "", json: row.blob(at: 4),
+            served: row.isNull(at: 5) ? nil : row.blob(at: 5))
     }
 
     /// The stored JSON of `type/id`, or nil when there is no such resource.

@@ -84,6 +84,15 @@ public final class Statement {
         }
     }
 
+    /// Binds text to the parameter at `index` (1-based) without boxing it in a `SQLiteValue`:
+    /// the form for hot lookups. The text is copied.
+    public func bind(text: String, at index: Int) throws {
+        let result = Self.bindText(text, to: handle, at: Int32(index))
+        guard result == SQLITE_OK else {
+            throw StoreError.sqlite(result, operation: "bind", detail: sql)
+        }
+    }
+
     private static func bindText(_ string: String, to handle: OpaquePointer, at position: Int32)
         -> Int32
     {
