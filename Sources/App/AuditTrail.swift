@@ -54,9 +54,10 @@ final class AuditTrail: Sendable {
     }
 
     /// Appends `entry` and returns a gate that lets `response` out once the entry is durable,
-    /// or replaces it with `failure` (503, no PHI) when the entry fails or the commit timeout
-    /// passes. No thread waits meanwhile, so many disclosures share one group commit.
-    func gate(_ entry: AuditEntry, failure: Response) -> any ResponseGate {
+    /// or replaces it with what `failure` renders (503, no PHI) when the entry fails or the
+    /// commit timeout passes. No thread waits meanwhile, so many disclosures share one group
+    /// commit. `failure` runs only on that path, so a success never pays for rendering it.
+    func gate(_ entry: AuditEntry, failure: @escaping @Sendable () -> Response) -> any ResponseGate {
         let (seconds, attoseconds) = timeout.components
         let deadline =
             MonotonicClock.nanoseconds() + UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
@@ -172,7 +173,8 @@ struct AuditUnavailable: HTTPResponseError, Sendable {
 struct AuditGate: ResponseGate {
     let ticket: AuditTicket
     let deadline: UInt64
-    let failure: Response
+    /// Renders the replacement response; called at most once, only when the gate fails.
+    let failure: @Sendable () -> Response
     let timeouts: GateTimeouts
 
     func wait(_ open: @escaping @Sendable (Response?) -> Void) {
@@ -184,10 +186,10 @@ struct AuditGate: ResponseGate {
             }
             if first { open(replacement) }
         }
-        let token = timeouts.add(deadline: deadline) { [failure] in fire(failure) }
+        let token = timeouts.add(deadline: deadline) { [failure] in fire(failure()) }
         ticket.onCompletion { [failure, timeouts] result in
             timeouts.remove(token)
-            if case .success = result { fire(nil) } else { fire(failure) }
+            if case .success = result { fire(nil) } else { fire(failure()) }
         }
     }
 }

@@ -263,9 +263,10 @@ extension FHIRRoutes {
         }
         let allowed = entry(.allowed, response.status, resources: record.resources)
         var gated = response
-        let unavailable = AuditUnavailable(cause: "commit")
-        gated.gate = trail.gate(
-            allowed, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
+        let requestID = request.requestID
+        gated.gate = trail.gate(allowed) {
+            OperationOutcomeRenderer().render(AuditUnavailable(cause: "commit"), requestID: requestID)
+        }
         return gated
     }
 }
