@@ -48,6 +48,15 @@ struct RouterTests {
         ("GET", "/fhir/Patient/a%00b", .badPath),
         ("GET", "/fhir/Patient/a%0Ab", .badPath),
         ("GET", "/nope", .notFound),
+        ("HEAD", "/fhir/Patient/123", .found("/fhir/{type}/{id}", ["type": "Patient", "id": "123"])),
+        ("HEAD", "/break-glass/g1", .notAllowed(["DELETE"])),
+        ("GET", "/fhir//123", .notFound),
+        ("GET", "/fhir/Patient/%zz/$everything", .badPath),
+        ("GET", "/fhir/Patient/%zz/other", .badPath),
+        ("GET", "/fhir/Patient/..%2F/x", .notFound),
+        ("GET", "/fhir/Patient/.../$everything", .found("/fhir/Patient/{id}/$everything", ["id": "..."])),
+        ("GET", "/fhir/Pat%69ent/1", .found("/fhir/{type}/{id}", ["type": "Patient", "id": "1"])),
+        ("GET", "/fhir/M%C3%BCller/1", .found("/fhir/{type}/{id}", ["type": "M\u{FC}ller", "id": "1"])),
     ]
 
     @Test("route matching", arguments: cases)
