@@ -300,7 +300,10 @@ final class EventLoop: @unchecked Sendable {
                 guard discardInput(connection) else { return }
                 continue
             }
-            guard connection.acceptsInput, !connection.peerClosed else { return }
+            guard connection.acceptsInput, !connection.peerClosed else {
+                connection.mayHaveUnreadInput = true
+                return
+            }
             switch Descriptor.read(connection.fd, into: readBuffer) {
             case .bytes(let count):
                 let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
@@ -312,8 +315,12 @@ final class EventLoop: @unchecked Sendable {
                 }
                 flush(connection)
                 // A short read drained the socket; new data will raise a new edge.
-                if count < readBuffer.count { return }
+                if count < readBuffer.count {
+                    connection.mayHaveUnreadInput = false
+                    return
+                }
             case .wouldBlock:
+                connection.mayHaveUnreadInput = false
                 return
             case .endOfFile:
                 peerFinished(connection)
@@ -557,6 +564,8 @@ final class EventLoop: @unchecked Sendable {
             if !connection.hasPendingOutput && connection.parser.isIdle { close(connection) }
             return
         }
+        // A TLS session may hold records it has not yet handed over: always read there.
+        guard connection.mayHaveUnreadInput || connection.tls != nil else { return }
         readAvailable(connection)
     }
 
