@@ -76,6 +76,11 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
         fields.compactMap { ASCII.equalsIgnoringCase($0.name, name) ? $0.value : nil }
     }
 
+    /// How many lines carry the named field; counts without collecting the values.
+    public func count(of name: String) -> Int {
+        fields.reduce(0) { ASCII.equalsIgnoringCase($1.name, name) ? $0 + 1 : $0 }
+    }
+
     public func contains(_ name: String) -> Bool {
         fields.contains { ASCII.equalsIgnoringCase($0.name, name) }
     }
