@@ -105,17 +105,20 @@ struct AuthenticationMiddleware: Middleware {
     /// token68 characters, at most 512 of them), or nil. Runs on every authenticated request,
     /// so it reads the UTF-8 bytes once and allocates only the token it returns.
     static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let bytes = header.utf8
-        guard bytes.count > 7, bytes.count <= 7 + 512 else { return nil }
-        let token = bytes.dropFirst(7)
-        guard zip(bytes.prefix(7), "bearer ".utf8).allSatisfy({ $0 | ($0 >= 0x41 && $0 <= 0x5A ? 0x20 : 0) == $1 }),
-            token.allSatisfy({ b in
+        guard var header else { return nil }
+        return header.withUTF8 { bytes -> String? in
+            guard bytes.count > 7, bytes.count <= 7 + 512 else { return nil }
+            for (byte, expected) in zip(bytes[..<7], "bearer ".utf8) {
+                let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                guard folded == expected else { return nil }
+            }
+            let token = UnsafeBufferPointer(rebasing: bytes[7...])
+            let valid = token.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
                     || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E || b == 0x2B || b == 0x2F || b == 0x3D
-            })
-        else { return nil }
-        return String(Substring(token))
+            }
+            return valid ? String(decoding: token, as: UTF8.self) : nil
+        }
     }
 
     static func unauthorized(_ detail: String) -> HTTPProblem {

@@ -27,7 +27,8 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
         self.init(elements)
     }
 
-    init(reservingCapacity capacity: Int) {
+    /// An empty list with room for `capacity` fields, so that adding them does not regrow it.
+    public init(reservingCapacity capacity: Int) {
         fields = []
         fields.reserveCapacity(capacity)
     }

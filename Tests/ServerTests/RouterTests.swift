@@ -151,3 +151,40 @@ struct MetricsTests {
         #expect(text.contains("phigate_http_open_connections 0\n"))
     }
 }
+
+@Suite("Request context")
+struct RequestContextTests {
+    struct Principal: Sendable, Equatable { var name: String }
+    struct Tag: Sendable, Equatable { var value: Int }
+
+    /// Steps applied in order, and what each type reads afterwards.
+    enum Step: Sendable {
+        case setPrincipal(String?)
+        case setTag(Int?)
+    }
+
+    static let cases: [(steps: [Step], principal: String?, tag: Int?)] = [
+        ([], nil, nil),
+        ([.setPrincipal("a")], "a", nil),
+        ([.setTag(1)], nil, 1),
+        ([.setPrincipal("a"), .setTag(1)], "a", 1),
+        ([.setPrincipal("a"), .setPrincipal("b")], "b", nil),
+        ([.setPrincipal("a"), .setTag(1), .setPrincipal(nil)], nil, 1),
+        ([.setTag(1), .setPrincipal("a"), .setTag(nil), .setTag(2)], "a", 2),
+        ([.setPrincipal(nil)], nil, nil),
+    ]
+
+    @Test("values are kept per type: set, replaced and removed", arguments: cases)
+    func values(steps: [Step], principal: String?, tag: Int?) {
+        var context = RequestContext()
+        for step in steps {
+            switch step {
+            case .setPrincipal(let name): context[Principal.self] = name.map(Principal.init)
+            case .setTag(let value): context[Tag.self] = value.map(Tag.init)
+            }
+        }
+        #expect(context[Principal.self] == principal.map(Principal.init))
+        #expect(context[Tag.self] == tag.map(Tag.init))
+        #expect(context[String.self] == nil)
+    }
+}
