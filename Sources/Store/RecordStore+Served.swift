@@ -14,17 +14,16 @@ extension RecordStore {
     public func servedResource(type: String, id: String) throws -> ServedResource? {
         let statement = try database.prepare(
             "SELECT version, served FROM resources WHERE type = ? AND id = ?")
-        try statement.bind(text: type, at: 1)
-        try statement.bind(text: id, at: 2)
-        defer { statement.reset() }
-        guard try statement.step() else { return nil }
-        guard !statement.isNull(at: 1) else {
-            statement.reset()
-            return try storedResource(type: type, id: id).map {
-                ServedResource(version: $0.version, body: $0.servedJSON())
-            }
+        let row = try statement.withText(type, id) { row -> (found: Bool, served: ServedResource?) in
+            guard try row.step() else { return (false, nil) }
+            guard !row.isNull(at: 1) else { return (true, nil) }
+            return (true, ServedResource(version: row.int(at: 0), body: row.blob(at: 1)))
         }
-        return ServedResource(version: statement.int(at: 0), body: statement.blob(at: 1))
+        guard row.found else { return nil }
+        if let served = row.served { return served }
+        return try storedResource(type: type, id: id).map {
+            ServedResource(version: $0.version, body: $0.servedJSON())
+        }
     }
 
     /// Fills `served` for every row, from its canonical JSON, version and time: the follow-up

@@ -122,11 +122,14 @@ public final class RecordStore {
     public func hasEncounterParticipation(practitionerID: String, patientID: String) throws
         -> Bool
     {
-        let found = try database.scalar(
+        // Asked on every read of a patient's record: bound in place and stepped without the
+        // boxed values and row array of `scalar`.
+        let statement = try database.prepare(
             "SELECT EXISTS(SELECT 1 FROM encounter_participant "
-                + "WHERE practitioner_id = ? AND patient_id = ?)",
-            [.text(practitionerID), .text(patientID)])
-        return found == 1
+                + "WHERE practitioner_id = ? AND patient_id = ?)")
+        return try statement.withText(practitionerID, patientID) { row in
+            try row.step() && row.int64(at: 0) == 1
+        }
     }
 
     /// How many resources of each type are stored.
