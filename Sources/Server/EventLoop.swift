@@ -53,6 +53,8 @@ final class EventLoop: @unchecked Sendable {
     let epoll: Epoll
     let doorbell: EventFD
     let mailbox = Mutex<[Job]>([])
+    /// An empty buffer (with capacity) for the next exchange with the mailbox; loop thread only.
+    var spareJobs: [Job] = []
 
     var connections: [UInt64: Connection] = [:]
     /// Open connections per client address on this loop, for the per-client cap.
@@ -150,9 +152,13 @@ final class EventLoop: @unchecked Sendable {
 
     func drainMailbox() {
         doorbell.drain()
-        let jobs = mailbox.withLock { jobs in
-            defer { jobs.removeAll(keepingCapacity: true) }
-            return jobs
+        // The mailbox and `spareJobs` trade buffers, so neither is reallocated per wake-up.
+        var jobs = spareJobs
+        spareJobs = []
+        mailbox.withLock { swap(&$0, &jobs) }
+        defer {
+            jobs.removeAll(keepingCapacity: true)
+            spareJobs = jobs
         }
         for job in jobs {
             switch job {

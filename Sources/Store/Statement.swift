@@ -212,7 +212,11 @@ public final class Statement {
             return []
         }
         let count = Int(sqlite3_column_bytes(handle, column))
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        // One memcpy: the generic Sequence initialiser copies a raw buffer byte by byte.
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: count))
+            initialized = count
+        }
     }
 
     /// True when column `index` of the current row is NULL.
