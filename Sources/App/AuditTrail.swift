@@ -54,9 +54,10 @@ final class AuditTrail: Sendable {
     }
 
     /// Appends `entry` and returns a gate that lets `response` out once the entry is durable,
-    /// or replaces it with `failure` (503, no PHI) when the entry fails or the commit timeout
-    /// passes. No thread waits meanwhile, so many disclosures share one group commit.
-    func gate(_ entry: AuditEntry, failure: Response) -> any ResponseGate {
+    /// or replaces it with what `failure` renders (503, no PHI) when the entry fails or the
+    /// commit timeout passes. No thread waits meanwhile, so many disclosures share one group
+    /// commit. `failure` runs only on that path, so a success never pays for rendering it.
+    func gate(_ entry: AuditEntry, failure: @escaping @Sendable () -> Response) -> any ResponseGate {
         let (seconds, attoseconds) = timeout.components
         let deadline =
             MonotonicClock.nanoseconds() + UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
@@ -169,26 +170,55 @@ struct AuditUnavailable: HTTPResponseError, Sendable {
 }
 
 /// Opens when an audit ticket completes successfully; fails closed on error or timeout.
-struct AuditGate: ResponseGate {
+///
+/// One object per disclosure holds everything the gate needs, so that waiting costs this
+/// allocation and the ticket's callback rather than a closure per outcome.
+final class AuditGate: ResponseGate {
+    private struct Waiter {
+        let open: @Sendable (Response?) -> Void
+        let failure: @Sendable () -> Response
+    }
+
     let ticket: AuditTicket
     let deadline: UInt64
-    let failure: Response
     let timeouts: GateTimeouts
+    /// The failure renderer until `wait`, then both callbacks until the first outcome fires;
+    /// nil afterwards, which is what makes `open` run exactly once.
+    private let pending: Mutex<(failure: (@Sendable () -> Response)?, waiter: Waiter?)>
+
+    /// `failure` renders the replacement response; called at most once, only when the gate fails.
+    init(ticket: AuditTicket, deadline: UInt64, failure: @escaping @Sendable () -> Response, timeouts: GateTimeouts) {
+        self.ticket = ticket
+        self.deadline = deadline
+        self.timeouts = timeouts
+        pending = Mutex((failure, nil))
+    }
 
     func wait(_ open: @escaping @Sendable (Response?) -> Void) {
-        let fired = Mutex(false)
-        let fire: @Sendable (Response?) -> Void = { replacement in
-            let first = fired.withLock { done -> Bool in
-                defer { done = true }
-                return !done
-            }
-            if first { open(replacement) }
+        let armed = pending.withLock { state -> Bool in
+            guard let failure = state.failure else { return false }
+            state = (nil, Waiter(open: open, failure: failure))
+            return true
         }
-        let token = timeouts.add(deadline: deadline) { [failure] in fire(failure) }
-        ticket.onCompletion { [failure, timeouts] result in
+        precondition(armed, "a gate is waited on once")
+        let token = timeouts.add(deadline: deadline, gate: self)
+        ticket.onCompletion { [self] result in
             timeouts.remove(token)
-            if case .success = result { fire(nil) } else { fire(failure) }
+            if case .success = result { fire(succeeded: true) } else { fire(succeeded: false) }
         }
+    }
+
+    /// Opens the gate with the response (`succeeded`) or the rendered failure; later calls do
+    /// nothing.
+    func fire(succeeded: Bool) {
+        guard
+            let waiter = pending.withLock({ state in
+                defer { state.waiter = nil }; return state.waiter
+            })
+        else {
+            return
+        }
+        waiter.open(succeeded ? nil : waiter.failure())
     }
 }
 
@@ -197,8 +227,7 @@ struct AuditGate: ResponseGate {
 /// `@unchecked Sendable`: the timer is set up in `init` and only cancelled in `deinit`; the
 /// pending deadlines are guarded by their mutex.
 final class GateTimeouts: @unchecked Sendable {
-    private let pending = Mutex<(next: UInt64, entries: [UInt64: (deadline: UInt64, expire: @Sendable () -> Void)])>(
-        (0, [:]))
+    private let pending = Mutex<(next: UInt64, entries: [UInt64: (deadline: UInt64, gate: AuditGate)])>((0, [:]))
     private let timer: any DispatchSourceTimer
 
     init() {
@@ -210,20 +239,22 @@ final class GateTimeouts: @unchecked Sendable {
 
     private func expireDue() {
         let now = MonotonicClock.nanoseconds()
-        let expired = pending.withLock { state -> [@Sendable () -> Void] in
+        let expired = pending.withLock { state -> [AuditGate] in
             let due = state.entries.filter { $0.value.deadline <= now }
             for key in due.keys { state.entries.removeValue(forKey: key) }
-            return due.values.map(\.expire)
+            return due.values.map(\.gate)
         }
-        for expire in expired { expire() }
+        for gate in expired { gate.fire(succeeded: false) }
     }
 
     deinit { timer.cancel() }
 
-    func add(deadline: UInt64, expire: @escaping @Sendable () -> Void) -> UInt64 {
+    /// Fails `gate` once `deadline` passes unless `remove` came first; returns the token
+    /// for `remove`.
+    func add(deadline: UInt64, gate: AuditGate) -> UInt64 {
         pending.withLock { state in
             state.next += 1
-            state.entries[state.next] = (deadline, expire)
+            state.entries[state.next] = (deadline, gate)
             return state.next
         }
     }

@@ -55,7 +55,7 @@ struct AuthenticationMiddleware: Middleware {
             throw Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first.")
         }
         let oboNames = request.headers.values(for: "X-On-Behalf-Of")
-        guard oboNames.count <= 1, request.headers.values(for: "Authorization").count == 1 else {
+        guard oboNames.count <= 1, request.headers.count(of: "Authorization") == 1 else {
             throw HTTPProblem.badRequest("Authorization and X-On-Behalf-Of may each appear once.")
         }
         let oboName = oboNames.first
@@ -102,17 +102,23 @@ struct AuthenticationMiddleware: Middleware {
     }
 
     /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750
-    /// token68 characters), or nil.
+    /// token68 characters, at most 512 of them), or nil. Runs on every authenticated request,
+    /// so it reads the UTF-8 bytes once and allocates only the token it returns.
     static func bearerToken(_ header: String?) -> String? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7)
-        guard !token.isEmpty, token.count <= 512,
-            token.utf8.allSatisfy({ b in
+        guard var header else { return nil }
+        return header.withUTF8 { bytes -> String? in
+            guard bytes.count > 7, bytes.count <= 7 + 512 else { return nil }
+            for (byte, expected) in zip(bytes[..<7], "bearer ".utf8) {
+                let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                guard folded == expected else { return nil }
+            }
+            let token = UnsafeBufferPointer(rebasing: bytes[7...])
+            let valid = token.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
                     || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E || b == 0x2B || b == 0x2F || b == 0x3D
-            })
-        else { return nil }
-        return String(token)
+            }
+            return valid ? String(decoding: token, as: UTF8.self) : nil
+        }
     }
 
     static func unauthorized(_ detail: String) -> HTTPProblem {

@@ -74,12 +74,12 @@ struct FHIRRoutes {
                 let access = try FHIRAccess(
                     session: session, caller: caller, request: request, now: clock.unixSeconds())
                 let action = Action.readResource(type: type)
-                let stored = try session.records.storedResource(type: type, id: id)
+                let stored = try session.records.servedResource(type: type, id: id)
                 let patients: [String]
                 if type == "Patient" {
                     patients = [id]
-                } else if let stored {
-                    patients = try session.records.patientCompartments(of: stored.type, id: stored.id)
+                } else if stored != nil {
+                    patients = try session.records.patientCompartments(of: type, id: id)
                         .ifEmpty(ResourceClass.isPatientData(type) ? [Self.unknownPatient] : [])
                 } else {
                     // A missing resource has no compartment; deciding as for an unknown patient
@@ -92,7 +92,7 @@ struct FHIRRoutes {
                 guard decision.allowed else { throw FHIRAccess.refusal(decision) }
                 guard let stored else { throw FHIRError.notFound(type, id) }
                 record.resources = ["\(type)/\(id)"]
-                var response = Response.json(200, stored.servedJSON(), contentType: Self.contentType)
+                var response = Response.json(200, stored.body, contentType: Self.contentType)
                 response.headers.add(name: "ETag", value: "W/\"\(stored.version)\"")
                 return response
             }
@@ -263,9 +263,10 @@ extension FHIRRoutes {
         }
         let allowed = entry(.allowed, response.status, resources: record.resources)
         var gated = response
-        let unavailable = AuditUnavailable(cause: "commit")
-        gated.gate = trail.gate(
-            allowed, failure: OperationOutcomeRenderer().render(unavailable, requestID: request.requestID))
+        let requestID = request.requestID
+        gated.gate = trail.gate(allowed) {
+            OperationOutcomeRenderer().render(AuditUnavailable(cause: "commit"), requestID: requestID)
+        }
         return gated
     }
 }

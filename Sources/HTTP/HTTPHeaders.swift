@@ -27,7 +27,8 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
         self.init(elements)
     }
 
-    init(reservingCapacity capacity: Int) {
+    /// An empty list with room for `capacity` fields, so that adding them does not regrow it.
+    public init(reservingCapacity capacity: Int) {
         fields = []
         fields.reserveCapacity(capacity)
     }
@@ -74,6 +75,11 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
     /// Every value of the named field, in the order the lines appeared.
     public func values(for name: String) -> [String] {
         fields.compactMap { ASCII.equalsIgnoringCase($0.name, name) ? $0.value : nil }
+    }
+
+    /// How many lines carry the named field; counts without collecting the values.
+    public func count(of name: String) -> Int {
+        fields.reduce(0) { ASCII.equalsIgnoringCase($1.name, name) ? $0 + 1 : $0 }
     }
 
     public func contains(_ name: String) -> Bool {

@@ -41,6 +41,11 @@ final class Connection {
     var closeAfterFlush = false
     /// The peer will send no more bytes.
     var peerClosed = false
+    /// The socket may hold bytes not read yet: reading last stopped because input was paused
+    /// (or the connection is new), not because a read found the socket drained. With
+    /// edge-triggered readiness, bytes that arrive after a draining read raise a new edge, so
+    /// resuming need not try a read that can only say "would block".
+    var mayHaveUnreadInput = true
     /// The keep-alive decision for the request being answered.
     var keepAlive = true
     /// A streamed response in progress; input stays paused until it ends.

@@ -53,6 +53,8 @@ final class EventLoop: @unchecked Sendable {
     let epoll: Epoll
     let doorbell: EventFD
     let mailbox = Mutex<[Job]>([])
+    /// An empty buffer (with capacity) for the next exchange with the mailbox; loop thread only.
+    var spareJobs: [Job] = []
 
     var connections: [UInt64: Connection] = [:]
     /// Open connections per client address on this loop, for the per-client cap.
@@ -150,9 +152,13 @@ final class EventLoop: @unchecked Sendable {
 
     func drainMailbox() {
         doorbell.drain()
-        let jobs = mailbox.withLock { jobs in
-            defer { jobs.removeAll(keepingCapacity: true) }
-            return jobs
+        // The mailbox and `spareJobs` trade buffers, so neither is reallocated per wake-up.
+        var jobs = spareJobs
+        spareJobs = []
+        mailbox.withLock { swap(&$0, &jobs) }
+        defer {
+            jobs.removeAll(keepingCapacity: true)
+            spareJobs = jobs
         }
         for job in jobs {
             switch job {
@@ -300,7 +306,10 @@ final class EventLoop: @unchecked Sendable {
                 guard discardInput(connection) else { return }
                 continue
             }
-            guard connection.acceptsInput, !connection.peerClosed else { return }
+            guard connection.acceptsInput, !connection.peerClosed else {
+                connection.mayHaveUnreadInput = true
+                return
+            }
             switch Descriptor.read(connection.fd, into: readBuffer) {
             case .bytes(let count):
                 let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
@@ -312,8 +321,12 @@ final class EventLoop: @unchecked Sendable {
                 }
                 flush(connection)
                 // A short read drained the socket; new data will raise a new edge.
-                if count < readBuffer.count { return }
+                if count < readBuffer.count {
+                    connection.mayHaveUnreadInput = false
+                    return
+                }
             case .wouldBlock:
+                connection.mayHaveUnreadInput = false
                 return
             case .endOfFile:
                 peerFinished(connection)
@@ -557,6 +570,8 @@ final class EventLoop: @unchecked Sendable {
             if !connection.hasPendingOutput && connection.parser.isIdle { close(connection) }
             return
         }
+        // A TLS session may hold records it has not yet handed over: always read there.
+        guard connection.mayHaveUnreadInput || connection.tls != nil else { return }
         readAvailable(connection)
     }
 

@@ -56,13 +56,35 @@ public struct Request: Sendable {
 }
 
 /// A small typed bag for values that middleware passes down the chain.
+///
+/// A request carries one or two values, so they sit in a short list searched in order rather
+/// than in a hashed dictionary.
 public struct RequestContext: Sendable {
-    private var values: [ObjectIdentifier: any Sendable] = [:]
+    /// A struct, not a tuple: arrays of structs are copied through specialised code.
+    private struct Entry: Sendable {
+        let key: ObjectIdentifier
+        var value: any Sendable
+    }
+
+    private var entries: [Entry] = []
 
     public init() {}
 
     public subscript<T: Sendable>(_ type: T.Type) -> T? {
-        get { values[ObjectIdentifier(type)] as? T }
-        set { values[ObjectIdentifier(type)] = newValue }
+        get {
+            let key = ObjectIdentifier(type)
+            for entry in entries where entry.key == key { return entry.value as? T }
+            return nil
+        }
+        set {
+            let key = ObjectIdentifier(type)
+            let index = entries.firstIndex { $0.key == key }
+            switch (index, newValue) {
+            case (let index?, let value?): entries[index].value = value
+            case (let index?, nil): entries.remove(at: index)
+            case (nil, let value?): entries.append(Entry(key: key, value: value))
+            case (nil, nil): break
+            }
+        }
     }
 }

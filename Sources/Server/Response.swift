@@ -21,10 +21,15 @@ public struct Response: Sendable {
     }
 
     /// A JSON body with `application/json` (or another JSON media type).
+    ///
+    /// The header list has room for the few fields handlers and middleware add (ETag,
+    /// Cache-Control, Content-Encoding) without being regrown for each.
     public static func json(
         _ status: Int = 200, _ body: [UInt8], contentType: String = "application/json"
     ) -> Response {
-        Response(status: status, headers: HTTPHeaders([("Content-Type", contentType)]), body: body)
+        var headers = HTTPHeaders(reservingCapacity: 4)
+        headers.add(name: "Content-Type", value: contentType)
+        return Response(status: status, headers: headers, body: body)
     }
 
     public static func json(_ status: Int = 200, _ text: String, contentType: String = "application/json") -> Response {

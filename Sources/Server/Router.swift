@@ -20,9 +20,11 @@ public protocol Middleware: Sendable {
 ///
 /// Patterns are literal segments and `{name}` captures: "/fhir/{type}/{id}". A capture matches
 /// exactly one non-empty segment; its value is percent-decoded before the handler sees it.
-public struct Route: Sendable {
+/// A class, so that handing the matched route to a worker retains one object, not each field.
+public final class Route: Sendable {
     enum Segment: Sendable, Equatable {
-        case literal(String)
+        /// The segment's exact bytes.
+        case literal([UInt8])
         case capture(String)
     }
 
@@ -47,7 +49,8 @@ public struct Route: Sendable {
         self.errorRenderer = errorRenderer
         self.handler = handler
         self.segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
-            $0.hasPrefix("{") && $0.hasSuffix("}") ? .capture(String($0.dropFirst().dropLast())) : .literal(String($0))
+            $0.hasPrefix("{") && $0.hasSuffix("}")
+                ? .capture(String($0.dropFirst().dropLast())) : .literal(Array($0.utf8))
         }
     }
 
@@ -85,29 +88,52 @@ public final class Router: Sendable {
     /// Finds the route for `method` and raw `path`. HEAD is served by GET routes. Dot segments
     /// ("." and "..", also percent-encoded) are refused rather than resolved: no client has a
     /// reason to send them to an API, and resolving them is how path filters get bypassed.
+    ///
+    /// Runs on the event loop for every request: the path is walked as bytes, with the segment
+    /// bounds on the stack, and only the chosen route's captures become strings.
     public func match(method: String, path: String) -> RouteMatch {
         if let candidates = staticRoutes[path] {
             if let route = Self.pick(candidates, method) { return .found(route, parameters: [:]) }
             return .methodNotAllowed(allowed: Self.allowed(candidates))
         }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        if parts.contains(where: { $0 == "." || $0 == ".." }) { return .badPath }
-        var pathMatches: [Route] = []
-        var captured: [String: String] = [:]
+        var path = path
+        return path.withUTF8 { bytes in
+            let count = bytes.reduce(0) { $1 == UInt8(ascii: "/") ? $0 + 1 : $0 }
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: count + 1) { bounds in
+                // bounds[i] is the index of the slash before segment i; bounds[count] the end.
+                var next = 0
+                for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "/") {
+                    bounds[next] = index
+                    next += 1
+                }
+                bounds[count] = bytes.count
+                let parts = PathParts(bytes: bytes, bounds: UnsafeBufferPointer(bounds), count: count)
+                return matchDynamic(method: method, parts)
+            }
+        }
+    }
+
+    private func matchDynamic(method: String, _ parts: PathParts) -> RouteMatch {
+        for index in 0..<parts.count where parts.isDotSegment(index) { return .badPath }
+        var exact: (route: Route, parameters: [String: String])?
+        var getForHead: (route: Route, parameters: [String: String])?
+        var pathMatched = false
         var badEncoding = false
         for route in dynamicRoutes where route.segments.count == parts.count {
             guard let values = Self.capture(route.segments, parts, &badEncoding) else { continue }
-            if pathMatches.isEmpty { captured = values }
-            pathMatches.append(route)
-        }
-        if badEncoding && pathMatches.isEmpty { return .badPath }
-        guard !pathMatches.isEmpty else { return .notFound }
-        if let route = Self.pick(pathMatches, method) {
-            if route.pattern != pathMatches[0].pattern {
-                var ignored = false
-                captured = Self.capture(route.segments, parts, &ignored) ?? [:]
+            pathMatched = true
+            if route.method == method {
+                exact = (route, values)
+                break
             }
-            return .found(route, parameters: captured)
+            if method == "HEAD" && route.method == "GET" && getForHead == nil { getForHead = (route, values) }
+        }
+        if let found = exact ?? getForHead { return .found(found.route, parameters: found.parameters) }
+        if badEncoding && !pathMatched { return .badPath }
+        guard pathMatched else { return .notFound }
+        var ignored = false
+        let pathMatches = dynamicRoutes.filter {
+            $0.segments.count == parts.count && Self.capture($0.segments, parts, &ignored) != nil
         }
         return .methodNotAllowed(allowed: Self.allowed(pathMatches))
     }
@@ -123,16 +149,16 @@ public final class Router: Sendable {
     }
 
     private static func capture(
-        _ segments: [Route.Segment], _ parts: ArraySlice<Substring>, _ badEncoding: inout Bool
+        _ segments: [Route.Segment], _ parts: PathParts, _ badEncoding: inout Bool
     ) -> [String: String]? {
         var values: [String: String] = [:]
-        for (segment, part) in zip(segments, parts) {
+        for (index, segment) in segments.enumerated() {
             switch segment {
             case .literal(let text):
-                guard part == text else { return nil }
+                guard parts.equals(index, text) else { return nil }
             case .capture(let name):
-                guard !part.isEmpty else { return nil }
-                guard let decoded = HTTPQuery.percentDecode(part), decoded != ".", decoded != "..",
+                guard !parts.isEmpty(index) else { return nil }
+                guard let decoded = HTTPQuery.percentDecode(parts.text(index)), decoded != ".", decoded != "..",
                     !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
                 else {
                     badEncoding = true
@@ -142,5 +168,33 @@ public final class Router: Sendable {
             }
         }
         return values
+    }
+}
+
+/// The segments of a raw path as byte ranges, valid only inside `Router.match`.
+private struct PathParts {
+    let bytes: UnsafeBufferPointer<UInt8>
+    /// The slash before each segment, then the end of the path.
+    let bounds: UnsafeBufferPointer<Int>
+    /// How many segments: one per slash.
+    let count: Int
+
+    func range(_ index: Int) -> Range<Int> { (bounds[index] + 1)..<bounds[index + 1] }
+
+    func isEmpty(_ index: Int) -> Bool { range(index).isEmpty }
+
+    func equals(_ index: Int, _ literal: [UInt8]) -> Bool {
+        let range = range(index)
+        return range.count == literal.count && bytes[range].elementsEqual(literal)
+    }
+
+    /// "." or "..", which the router refuses before matching.
+    func isDotSegment(_ index: Int) -> Bool {
+        let range = range(index)
+        return (range.count == 1 || range.count == 2) && bytes[range].allSatisfy { $0 == UInt8(ascii: ".") }
+    }
+
+    func text(_ index: Int) -> Substring {
+        Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[range(index)]), as: UTF8.self))
     }
 }

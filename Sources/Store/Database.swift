@@ -41,6 +41,7 @@ public final class Database {
         path: String, readOnly: Bool = false, synchronous: Synchronous = .normal,
         busyTimeoutMilliseconds: Int = 5_000
     ) throws {
+        _ = Self.configureLibrary
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         var opened: OpaquePointer?
@@ -64,6 +65,16 @@ public final class Database {
         // Reading the schema makes a file that is not a database fail here, not on first use.
         try execute("SELECT count(*) FROM sqlite_schema")
     }
+
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    ///
+    /// Memory statistics are off: they serialise every SQLite allocation of every connection
+    /// on one mutex, and no part of phigate reads them. The result is not checked because the
+    /// only failure, SQLITE_MISUSE, means SQLite was initialised before (by another library in
+    /// the process), which leaves its defaults in place and changes nothing else.
+    private static let configureLibrary: Void = {
+        _ = phigate_sqlite_disable_memory_statistics()
+    }()
 
     deinit {
         statementCache.removeAll()

@@ -9,14 +9,22 @@
 /// (records and identities) each pass a component name; their versions are then rows of the
 /// `phigate_schema` table, so their script lists evolve independently.
 public struct Migrator: Sendable {
+    /// Work a script cannot express in SQL (filling a new column from data only Swift can
+    /// compute). It runs right after its script, in the same transaction.
+    public typealias FollowUp = @Sendable (Database) throws -> Void
+
     /// Which schema this is, or nil for the database-wide `user_version`.
     public let component: String?
     /// The scripts, oldest first.
     public let scripts: [String]
+    /// Follow-ups by the index of the script they complete; append-only like the scripts.
+    public let followUps: [Int: FollowUp]
 
-    public init(component: String? = nil, scripts: [String]) {
+    public init(component: String? = nil, scripts: [String], followUps: [Int: FollowUp] = [:]) {
+        precondition(followUps.keys.allSatisfy(scripts.indices.contains), "a follow-up needs its script")
         self.component = component
         self.scripts = scripts
+        self.followUps = followUps
     }
 
     /// The version the schema reaches once every script has run.
@@ -57,6 +65,7 @@ public struct Migrator: Sendable {
         for version in current..<latestVersion {
             try database.transaction {
                 try database.execute(scripts[version])
+                try followUps[version]?(database)
                 try record(version + 1, in: database)
             }
         }

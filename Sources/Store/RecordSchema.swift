@@ -4,9 +4,12 @@
 /// `resource_history` the versions it replaced. Every other table is an index derived from the
 /// JSON at write time and rebuilt whenever a resource changes.
 enum RecordSchema {
-    static let migrator = Migrator(component: "records", scripts: [version1])
+    static let migrator = Migrator(
+        component: "records", scripts: [version1, version2],
+        followUps: [1: { try RecordStore.fillServedForms(in: $0) }])
 
-    private static let version1 = """
+    /// The first schema. Shipped: never edit it (tests build old databases from it).
+    static let version1 = """
         CREATE TABLE resources(
             type TEXT NOT NULL,
             id TEXT NOT NULL,
@@ -71,5 +74,13 @@ enum RecordSchema {
             birth_high TEXT,
             gender TEXT
         ) WITHOUT ROWID;
+        """
+
+    /// `served`: the bytes a read sends, the canonical JSON with `meta.versionId` and
+    /// `meta.lastUpdated` put back, written with each version so that a read splices nothing.
+    /// Rows stored before this column existed hold NULL until `RecordStore` fills them on its
+    /// next writable open; readers fall back to splicing while a row is NULL.
+    static let version2 = """
+        ALTER TABLE resources ADD COLUMN served BLOB;
         """
 }

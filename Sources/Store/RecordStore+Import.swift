@@ -51,10 +51,11 @@ extension RecordStore {
         try current.bind(.text(type), .text(id), .blob(json))
         guard try current.step() else {
             current.reset()
+            let served = ServedJSON.splice(json, version: 1, lastUpdated: lastUpdated)
             try database.run(
-                "INSERT INTO resources(type, id, version, json, last_updated) "
-                    + "VALUES (?, ?, 1, ?, ?)",
-                [.text(type), .text(id), .blob(json), .text(lastUpdated)])
+                "INSERT INTO resources(type, id, version, json, last_updated, served) "
+                    + "VALUES (?, ?, 1, ?, ?, ?)",
+                [.text(type), .text(id), .blob(json), .text(lastUpdated), .blob(served)])
             try index(type: type, id: id, resource: resource, replacing: false)
             return (1, .created)
         }
@@ -75,10 +76,11 @@ extension RecordStore {
                 + "SELECT type, id, version, json, last_updated FROM resources "
                 + "WHERE type = ? AND id = ?",
             [.text(type), .text(id)])
+        let served = ServedJSON.splice(json, version: version + 1, lastUpdated: lastUpdated)
         try database.run(
-            "UPDATE resources SET version = version + 1, json = ?, last_updated = ? "
+            "UPDATE resources SET version = ?, json = ?, last_updated = ?, served = ? "
                 + "WHERE type = ? AND id = ?",
-            [.blob(json), .text(lastUpdated), .text(type), .text(id)])
+            [.int(version + 1), .blob(json), .text(lastUpdated), .blob(served), .text(type), .text(id)])
         try index(type: type, id: id, resource: resource, replacing: true)
         return (version + 1, .updated)
     }

@@ -11,6 +11,9 @@ public struct StoredResource: Sendable, Equatable {
     /// The canonical JSON (see `CanonicalJSON`). It carries no `meta.versionId` or
     /// `meta.lastUpdated`: those live in `version` and `lastUpdated`.
     public let json: [UInt8]
+    /// The bytes a read sends (see `servedJSON()`), as stored with this version; nil only for
+    /// a row whose served form is missing, which is then spliced on demand.
+    let served: [UInt8]?
 }
 
 /// One page of search results and the number of matches over all pages.
@@ -55,12 +58,13 @@ public final class RecordStore {
         }
     }
 
-    static let resourceColumns = "r.type, r.id, r.version, r.last_updated, r.json"
+    static let resourceColumns = "r.type, r.id, r.version, r.last_updated, r.json, r.served"
 
     static func storedResource(from row: Statement) -> StoredResource {
         StoredResource(
             type: row.text(at: 0) ?? "", id: row.text(at: 1) ?? "", version: row.int(at: 2),
-            lastUpdated: row.text(at: 3) ?? "", json: row.blob(at: 4))
+            lastUpdated: row.text(at: 3) ?? "", json: row.blob(at: 4),
+            served: row.isNull(at: 5) ? nil : row.blob(at: 5))
     }
 
     /// The stored JSON of `type/id`, or nil when there is no such resource.
@@ -118,11 +122,14 @@ public final class RecordStore {
     public func hasEncounterParticipation(practitionerID: String, patientID: String) throws
         -> Bool
     {
-        let found = try database.scalar(
+        // Asked on every read of a patient's record: bound in place and stepped without the
+        // boxed values and row array of `scalar`.
+        let statement = try database.prepare(
             "SELECT EXISTS(SELECT 1 FROM encounter_participant "
-                + "WHERE practitioner_id = ? AND patient_id = ?)",
-            [.text(practitionerID), .text(patientID)])
-        return found == 1
+                + "WHERE practitioner_id = ? AND patient_id = ?)")
+        return try statement.withText(practitionerID, patientID) { row in
+            try row.step() && row.int64(at: 0) == 1
+        }
     }
 
     /// How many resources of each type are stored.

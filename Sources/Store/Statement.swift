@@ -84,6 +84,47 @@ public final class Statement {
         }
     }
 
+    /// Runs `body` with `first` and `second` bound to parameters 1 and 2 in place: SQLite
+    /// reads the strings' own bytes instead of copying them, which makes a keyed lookup one
+    /// allocation cheaper per parameter.
+    ///
+    /// The bindings exist only inside `body`, which must do all its stepping there; afterwards
+    /// the statement is reset and its bindings cleared, so no later step can reach the bytes.
+    public func withText<Result>(
+        _ first: String, _ second: String, _ body: (Statement) throws -> Result
+    ) throws -> Result {
+        var first = first
+        var second = second
+        reset()
+        defer {
+            reset()
+            sqlite3_clear_bindings(handle)
+        }
+        return try first.withUTF8 { firstBytes in
+            try second.withUTF8 { secondBytes in
+                try bindInPlace(firstBytes, at: 1)
+                try bindInPlace(secondBytes, at: 2)
+                return try body(self)
+            }
+        }
+    }
+
+    /// Binds `bytes` as text without a copy; valid only while `bytes` is. Empty text, which
+    /// may have no buffer at all, is bound as a copy of "".
+    private func bindInPlace(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int32) throws {
+        let result = bytes.withMemoryRebound(to: CChar.self) { chars in
+            guard let base = chars.baseAddress, !chars.isEmpty else {
+                return sqlite3_bind_text(handle, position, "", 0, phigate_sqlite_transient())
+            }
+            return sqlite3_bind_text64(
+                handle, position, base, sqlite3_uint64(chars.count), phigate_sqlite_static(),
+                UInt8(SQLITE_UTF8))
+        }
+        guard result == SQLITE_OK else {
+            throw StoreError.sqlite(result, operation: "bind", detail: sql)
+        }
+    }
+
     private static func bindText(_ string: String, to handle: OpaquePointer, at position: Int32)
         -> Int32
     {
@@ -171,7 +212,11 @@ public final class Statement {
             return []
         }
         let count = Int(sqlite3_column_bytes(handle, column))
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        // One memcpy: the generic Sequence initialiser copies a raw buffer byte by byte.
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: count))
+            initialized = count
+        }
     }
 
     /// True when column `index` of the current row is NULL.

@@ -2,15 +2,18 @@ extension StoredResource {
     /// The resource as served: the stored canonical JSON with `meta.versionId` and
     /// `meta.lastUpdated` put back from the columns.
     ///
-    /// Splices bytes instead of parsing: this runs on every read of PHI, and a full parse and
-    /// rewrite cost more than the database lookup. The members go first in `meta` (after
+    /// The store keeps these bytes with every version (the `served` column), so a read copies
+    /// them; only a row without them is spliced here. The members go first in `meta` (after
     /// `id` when there was no `meta`); JSON member order carries no meaning in FHIR.
     public func servedJSON() -> [UInt8] {
-        ServedJSON.splice(json, version: version, lastUpdated: lastUpdated)
+        served ?? ServedJSON.splice(json, version: version, lastUpdated: lastUpdated)
     }
 }
 
 /// Byte-level insertion of the server-managed `meta` members into stored canonical JSON.
+///
+/// Splices bytes instead of parsing: a full parse and rewrite would cost more than the
+/// database write it accompanies, and the read path of a store without the `served` column.
 enum ServedJSON {
     static func splice(_ json: [UInt8], version: Int, lastUpdated: String) -> [UInt8] {
         var members: [UInt8] = Array("\"versionId\":\"\(version)\",\"lastUpdated\":".utf8)

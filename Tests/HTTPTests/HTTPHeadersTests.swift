@@ -31,6 +31,7 @@ struct HTTPHeadersTests {
         #expect(sample[lookup.name] == lookup.first)
         #expect(sample.values(for: lookup.name) == lookup.all)
         #expect(sample.contains(lookup.name) == (lookup.first != nil))
+        #expect(sample.count(of: lookup.name) == lookup.all.count)
     }
 
     @Test("names are kept as sent and iteration follows insertion order")

@@ -48,6 +48,15 @@ struct RouterTests {
         ("GET", "/fhir/Patient/a%00b", .badPath),
         ("GET", "/fhir/Patient/a%0Ab", .badPath),
         ("GET", "/nope", .notFound),
+        ("HEAD", "/fhir/Patient/123", .found("/fhir/{type}/{id}", ["type": "Patient", "id": "123"])),
+        ("HEAD", "/break-glass/g1", .notAllowed(["DELETE"])),
+        ("GET", "/fhir//123", .notFound),
+        ("GET", "/fhir/Patient/%zz/$everything", .badPath),
+        ("GET", "/fhir/Patient/%zz/other", .badPath),
+        ("GET", "/fhir/Patient/..%2F/x", .notFound),
+        ("GET", "/fhir/Patient/.../$everything", .found("/fhir/Patient/{id}/$everything", ["id": "..."])),
+        ("GET", "/fhir/Pat%69ent/1", .found("/fhir/{type}/{id}", ["type": "Patient", "id": "1"])),
+        ("GET", "/fhir/M%C3%BCller/1", .found("/fhir/{type}/{id}", ["type": "M\u{FC}ller", "id": "1"])),
     ]
 
     @Test("route matching", arguments: cases)
@@ -140,5 +149,42 @@ struct MetricsTests {
         #expect(text.contains("phigate_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.005\"} 2\n"))
         #expect(text.contains("phigate_http_request_duration_seconds_count{route=\"/healthz\"} 2\n"))
         #expect(text.contains("phigate_http_open_connections 0\n"))
+    }
+}
+
+@Suite("Request context")
+struct RequestContextTests {
+    struct Principal: Sendable, Equatable { var name: String }
+    struct Tag: Sendable, Equatable { var value: Int }
+
+    /// Steps applied in order, and what each type reads afterwards.
+    enum Step: Sendable {
+        case setPrincipal(String?)
+        case setTag(Int?)
+    }
+
+    static let cases: [(steps: [Step], principal: String?, tag: Int?)] = [
+        ([], nil, nil),
+        ([.setPrincipal("a")], "a", nil),
+        ([.setTag(1)], nil, 1),
+        ([.setPrincipal("a"), .setTag(1)], "a", 1),
+        ([.setPrincipal("a"), .setPrincipal("b")], "b", nil),
+        ([.setPrincipal("a"), .setTag(1), .setPrincipal(nil)], nil, 1),
+        ([.setTag(1), .setPrincipal("a"), .setTag(nil), .setTag(2)], "a", 2),
+        ([.setPrincipal(nil)], nil, nil),
+    ]
+
+    @Test("values are kept per type: set, replaced and removed", arguments: cases)
+    func values(steps: [Step], principal: String?, tag: Int?) {
+        var context = RequestContext()
+        for step in steps {
+            switch step {
+            case .setPrincipal(let name): context[Principal.self] = name.map(Principal.init)
+            case .setTag(let value): context[Tag.self] = value.map(Tag.init)
+            }
+        }
+        #expect(context[Principal.self] == principal.map(Principal.init))
+        #expect(context[Tag.self] == tag.map(Tag.init))
+        #expect(context[String.self] == nil)
     }
 }
