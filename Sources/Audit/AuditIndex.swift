@@ -7,8 +7,8 @@ import Store
 /// themselves, because each of its five secondary indexes dirties its own scattered pages,
 /// and every commit writes every dirty page to the WAL again. So the writer indexes in
 /// batches: the rows of committed entries wait in memory until `batchSize` of them are
-/// due, then go in with the next group's transaction; the writer's timer and `close()`
-/// index whatever is left. Readers cover the difference by scanning the unindexed tail of
+/// due, then go in with the next group's transaction; the writer's timer indexes what
+/// waits between batches, and opening and closing the log index all that is left. Readers cover the difference by scanning the unindexed tail of
 /// `audit_log` (``AuditReader``), so a query sees every committed entry either way.
 ///
 /// After a restart or a failed commit the rows in memory are not trusted: the tail is
@@ -75,19 +75,26 @@ struct AuditIndex {
         head - indexedSeq >= Int64(batchSize)
     }
 
-    /// Inserts the rows for every entry up to `head` into `audit_index`, inside the caller's
-    /// transaction. Returns the new indexed seq, which the caller passes to `committed` once
-    /// its transaction has committed.
-    func write(upTo head: Int64, _ database: Database) throws -> Int64 {
+    /// The most rows one transaction indexes while the gateway serves: a backlog (after
+    /// a failure, or a burst between ticks) is worked off in slices this size, so that no
+    /// group commit waits for a long index write.
+    var sliceSize: Int { batchSize * 4 }
+
+    /// Inserts the rows for the entries after `indexedSeq` up to `head`, at most `limit` of
+    /// them, into `audit_index` inside the caller's transaction. Returns the new indexed seq,
+    /// which the caller passes to `committed` once its transaction has committed.
+    func write(upTo head: Int64, atMost limit: Int = .max, _ database: Database) throws -> Int64 {
         guard head > indexedSeq else {
             return indexedSeq
         }
-        let remembered = Int64(pending.count) == head - indexedSeq ? pending : nil
-        let rows = try remembered ?? Self.decodeTail(after: indexedSeq, upTo: head, database)
+        let end = indexedSeq + min(head - indexedSeq, Int64(max(limit, 1)))
+        let count = Int(end - indexedSeq)
+        let remembered = Int64(pending.count) == head - indexedSeq ? pending.prefix(count) : nil
+        let rows = try remembered ?? Self.decodeTail(after: indexedSeq, upTo: end, database)[...]
         for row in rows {
             try Self.insert(row, database)
         }
-        return head
+        return end
     }
 
     /// Records that the rows up to `seq` are now in the file.

@@ -55,7 +55,7 @@ final class AuditLogFile {
         self.database = database
         try reloadHeadIfStale()
         // A log that stopped with entries not yet indexed (a crash) catches up before serving.
-        try indexTail()
+        try indexTail(all: true)
     }
 
     /// Closes the connection (checkpointing SQLite's WAL into the main file).
@@ -97,7 +97,7 @@ final class AuditLogFile {
                 }
                 index.note(numbered, previousHead: headSeq)
                 if index.isDue(head: seq) {
-                    indexed = try index.write(upTo: seq, database)
+                    indexed = try index.write(upTo: seq, atMost: index.sliceSize, database)
                 }
             }
         } catch {
@@ -110,17 +110,20 @@ final class AuditLogFile {
         return Commit(firstSeq: first, checkpoints: checkpoints)
     }
 
-    /// Writes the index rows of every committed entry not indexed yet, in a transaction of
-    /// their own. The writer calls it when idle and before closing.
-    func indexTail() throws(AuditError) {
+    /// Writes the index rows of committed entries not indexed yet, in a transaction of their
+    /// own: one slice (see ``AuditIndex/sliceSize``) from the writer's timer, or everything
+    /// when `all` (on opening and closing the log).
+    func indexTail(all: Bool = false) throws(AuditError) {
         let database = try openDatabase()
         try reloadHeadIfStale()
         guard headSeq > index.indexedSeq else {
             return
         }
-        let head = headSeq
+        let (head, limit) = (headSeq, all ? Int.max : index.sliceSize)
         do {
-            let indexed = try database.transaction { try index.write(upTo: head, database) }
+            let indexed = try database.transaction {
+                try index.write(upTo: head, atMost: limit, database)
+            }
             index.committed(upTo: indexed)
         } catch {
             headIsStale = true

@@ -171,7 +171,7 @@ public final class AuditWriter: Sendable {
             confined.timer.cancel()
             defer { confined.file.close() }
             do throws(AuditError) {
-                try confined.file.indexTail()
+                try confined.file.indexTail(all: true)
                 try checkpointNow()
                 return .success(())
             } catch {
