@@ -28,6 +28,12 @@ final class AuditLogFile {
     private(set) var checkpointSize: Int64 = 0
     private var headIsStale = true
     private var index: AuditIndex
+    /// Copies the WAL into the database file off the writer's thread (see ``WALCheckpointer``).
+    let walCheckpointer: WALCheckpointer
+    private var entriesSinceWALCheckpoint = 0
+    private var automaticWALCheckpoints = false
+    /// Entries between two requests for a WAL checkpoint: a few hundred pages of log.
+    static let walCheckpointEntries = 2000
 
     /// Opens (creating if needed) the database at `path` with FULL synchronous commits,
     /// migrates it, installs the append-only authorizer and reads the head.
@@ -36,6 +42,7 @@ final class AuditLogFile {
         indexBatchSize: Int, clock: WallClock
     ) throws(AuditError) {
         index = AuditIndex(batchSize: indexBatchSize)
+        walCheckpointer = WALCheckpointer(path: path)
         self.signingKey = signingKey
         self.origin = origin
         self.checkpointEvery = max(1, checkpointEvery)
@@ -48,6 +55,11 @@ final class AuditLogFile {
         }
         try AuditSchema.migrate(database)
         do {
+            try database.execute("PRAGMA wal_autocheckpoint = 0")
+        } catch {
+            throw AuditError.store(error, operation: "hand WAL checkpoints to the checkpointer")
+        }
+        do {
             try database.setAuthorizer(denyingWritesTo: AuditSchema.appendOnlyTables)
         } catch {
             throw AuditError.store(error, operation: "install authorizer")
@@ -58,8 +70,9 @@ final class AuditLogFile {
         try indexTail(all: true)
     }
 
-    /// Closes the connection (checkpointing SQLite's WAL into the main file).
+    /// Closes the connections (the last one checkpoints SQLite's WAL into the main file).
     func close() {
+        walCheckpointer.close()
         database = nil
     }
 
@@ -107,7 +120,30 @@ final class AuditLogFile {
         let first = headSeq + 1
         (headSeq, headHash, checkpointSize) = (seq, hash, lastCheckpoint)
         index.committed(upTo: indexed)
+        entriesSinceWALCheckpoint += entries.count
+        if entriesSinceWALCheckpoint >= Self.walCheckpointEntries {
+            entriesSinceWALCheckpoint = 0
+            requestWALCheckpoint(database)
+        }
         return Commit(firstSeq: first, checkpoints: checkpoints)
+    }
+
+    /// Asks the background checkpointer for a checkpoint, or, once it has failed, hands the
+    /// job back to SQLite's automatic checkpoint on this connection for good.
+    private func requestWALCheckpoint(_ database: Database) {
+        guard !automaticWALCheckpoints else {
+            return
+        }
+        guard walCheckpointer.isFailing else {
+            walCheckpointer.request()
+            return
+        }
+        do {
+            try database.execute("PRAGMA wal_autocheckpoint = 1000")
+            automaticWALCheckpoints = true
+        } catch {
+            // Nothing is lost: the next request tries again, and the log keeps every commit.
+        }
     }
 
     /// Writes the index rows of committed entries not indexed yet, in a transaction of their
