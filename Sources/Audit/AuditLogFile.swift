@@ -120,12 +120,26 @@ final class AuditLogFile {
         let first = headSeq + 1
         (headSeq, headHash, checkpointSize) = (seq, hash, lastCheckpoint)
         index.committed(upTo: indexed)
+        if walCheckpointer.takeFinished() {
+            finishWALCheckpoint(database)
+        }
         entriesSinceWALCheckpoint += entries.count
         if entriesSinceWALCheckpoint >= Self.walCheckpointEntries {
             entriesSinceWALCheckpoint = 0
             requestWALCheckpoint(database)
         }
         return Commit(firstSeq: first, checkpoints: checkpoints)
+    }
+
+    /// Copies the frames appended while the background checkpoint ran, so that the WAL can
+    /// restart from its beginning at the next commit.
+    private func finishWALCheckpoint(_ database: Database) {
+        do {
+            try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        } catch {
+            // The frames stay in the WAL, readable and durable; the next finished background
+            // checkpoint leads here again.
+        }
     }
 
     /// Asks the background checkpointer for a checkpoint, or, once it has failed, hands the

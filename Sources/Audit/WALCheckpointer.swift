@@ -9,9 +9,13 @@ import Synchronization
 /// `synchronous=FULL` that commit copies megabytes of pages and syncs the main file before
 /// its group's tickets complete, a stall of several milliseconds that every request behind
 /// it waits out. The writer's connection turns the automatic checkpoint off and asks this
-/// checkpointer instead. A PASSIVE checkpoint never blocks the writer or readers; it copies
-/// what no reader still needs, and SQLite restarts the log from its beginning at the next
-/// write once all of it was copied.
+/// checkpointer instead. A PASSIVE checkpoint never blocks the writer or readers.
+///
+/// SQLite restarts the log from its beginning only when a write transaction starts with
+/// every frame copied, which a checkpoint racing a busy writer never achieves: the log
+/// would grow without end. So when a background checkpoint has finished, the writer runs a
+/// PASSIVE checkpoint itself before its next group; it copies only the frames appended
+/// while the background one ran (a short pause, not the full copy), and the log restarts.
 ///
 /// When a checkpoint fails (the file cannot be opened or written), `isFailing` turns true;
 /// the writer then gives the job back to SQLite's automatic checkpoint, which is slower for
@@ -21,6 +25,7 @@ final class WALCheckpointer: Sendable {
         var scheduled = false
         var completed = 0
         var failed = false
+        var finishedUntaken = false
     }
 
     /// The connection, opened on first use; only touched on `queue`, which is serial.
@@ -46,6 +51,15 @@ final class WALCheckpointer: Sendable {
     /// True once a checkpoint has failed.
     var isFailing: Bool {
         state.withLock { $0.failed }
+    }
+
+    /// True once after each checkpoint that ran to the end: the writer then copies the few
+    /// frames appended meanwhile itself (see the type's notes).
+    func takeFinished() -> Bool {
+        state.withLock { state in
+            defer { state.finishedUntaken = false }
+            return state.finishedUntaken
+        }
     }
 
     /// Asks for a checkpoint soon. Requests made while one is waiting to run are one request.
@@ -77,7 +91,10 @@ final class WALCheckpointer: Sendable {
             let database = try connection.database ?? Database(path: path, synchronous: .full)
             connection.database = database
             try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            state.withLock { $0.completed += 1 }
+            state.withLock { state in
+                state.completed += 1
+                state.finishedUntaken = true
+            }
         } catch {
             // The writer reads `isFailing` and falls back to SQLite's own checkpoints.
             connection.database = nil

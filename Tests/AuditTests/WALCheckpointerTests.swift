@@ -41,6 +41,28 @@ struct WALCheckpointerTests {
         #expect(report.entriesChecked == 2500)
     }
 
+    @Test("the WAL restarts after background checkpoints that raced the writer")
+    func boundedLog() throws {
+        let directory = try TemporaryDirectory()
+        let file = try Self.logFile(directory)
+        let wal = directory.file("audit.sqlite-wal")
+        // Small groups back to back, as under load: each background checkpoint runs while
+        // commits keep appending, so it can never copy the whole log by itself.
+        var sizes: [Int] = []
+        for group in 0..<800 {
+            _ = try file.commit((group * 20..<(group + 1) * 20).map { Samples.entry($0) })
+            if group % 100 == 99 {
+                sizes.append(try Self.fileSize(wal))
+            }
+        }
+        #expect(file.walCheckpointer.completed >= 4)
+        // 2,000 entries are a few MB of log; a log that never restarted would hold all 16,000.
+        let largest = sizes.max() ?? 0
+        #expect(largest < sizes[0] * 3, "WAL sizes \(sizes)")
+        file.close()
+        #expect(try WriterTests.verify(directory.file("audit.sqlite")).entriesChecked == 16_000)
+    }
+
     @Test("once the checkpointer fails, SQLite's own checkpoint takes over")
     func fallback() throws {
         let directory = try TemporaryDirectory()
