@@ -268,6 +268,11 @@ main() {
     demo_login
     curl -s -o "$NGINX_WWW/same-body.json" -H "Authorization: Bearer $FHIR_TOKEN" \
         "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" || die "could not fetch the FHIR read's body"
+    # nginx's worker drops root for an unprivileged user, which must reach the file.
+    chmod o+x "$work" "$work/nginx" "$NGINX_WWW"
+    chmod o+r "$NGINX_WWW/same-body.json"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$NGINX_URL/same-body.json")" = 200 ] ||
+        die "nginx cannot serve the copied body: $(tail -n 1 "$work/nginx/error.log")"
     bench_target nginx "$NGINX_URL/healthz"
     bench_target nginx-same-body "$NGINX_URL/same-body.json"
     bench_target phigate-healthz "$PHIGATE_URL/healthz"
