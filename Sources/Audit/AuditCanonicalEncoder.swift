@@ -84,6 +84,17 @@ public enum AuditCanonicalEncoder {
         return output
     }
 
+    /// The bytes `"name":"value"` with which the entry encoder writes a text field
+    /// (the entry member `name` holding `value`), for searching stored entries without
+    /// decoding them.
+    static func member(_ name: StaticString, _ value: String) -> [UInt8] {
+        var output: [UInt8] = [UInt8(ascii: "\"")]
+        output.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        appendString(value, to: &output)
+        return output
+    }
+
     /// The RFC 8785 canonical bytes of `value`.
     ///
     /// Throws `.invalidEntry` when an integer is outside ``integerRange``.

@@ -1,48 +1,48 @@
 import Store
 
-/// `audit_index`, the lookup table of the compliance queries, kept behind the evidence.
+/// The lookup tables of the compliance queries, kept behind the evidence: `audit_blocks` and
+/// `audit_terms`.
 ///
-/// The index is derived data: each row repeats a few fields of one `audit_log` entry, and
-/// nothing verifies it. Writing it with every group commit cost more than the entries
-/// themselves, because each of its five secondary indexes dirties its own scattered pages,
-/// and every commit writes every dirty page to the WAL again. So the writer indexes in
-/// batches: the rows of committed entries wait in memory until `batchSize` of them are
-/// due, then go in with the next group's transaction; the writer's timer indexes what
-/// waits between batches, and opening and closing the log index all that is left. Readers cover the difference by scanning the unindexed tail of
-/// `audit_log` (``AuditReader``), so a query sees every committed entry either way.
+/// The index is derived data and coarse on purpose. The log is cut into blocks of consecutive
+/// entries (at most `batchSize` each); `audit_blocks` holds each block's seq range and time
+/// range, and `audit_terms` one row per distinct field value in the block ("actor alice
+/// appears somewhere in entries 1025...1280"). A query looks up the blocks that hold every
+/// value it asks for and tests the entries of those blocks one by one (``AuditReader``).
 ///
-/// After a restart or a failed commit the rows in memory are not trusted: the tail is
-/// re-read from `audit_log` and decoded, which is also how a log that crashed with
-/// unindexed entries catches up when it is opened.
+/// A row per entry and field, which is what an index per column costs, made the index the
+/// dearest part of every audited request: each insert dirtied scattered pages that the group
+/// commit then wrote and synced again. Blocks turn that into a handful of rows per few hundred
+/// entries, because the same users, patients and events repeat; queries pay instead, by
+/// testing the neighbours of what they look for.
+///
+/// The writer indexes in batches: the rows of committed entries wait in memory until
+/// `batchSize` of them are due, then go in as one block with the next group's transaction;
+/// the writer's timer indexes what waits between batches as a shorter block, and opening and
+/// closing the log index all that is left. Readers scan the unindexed tail of `audit_log`,
+/// so a query sees every committed entry either way.
+///
+/// After a restart or a failed commit the rows in memory are not trusted: the tail is re-read
+/// from `audit_log` and decoded, which is also how a log that crashed with unindexed entries
+/// catches up when it is opened.
 struct AuditIndex {
-    /// One `audit_index` row.
+    /// What the index keeps of one entry.
     struct Row: Equatable {
         let seq: Int64
         let time: Int64
-        let actor: String
-        let patient: String?
-        let event: String
-        let action: String
-        let outcome: String
-        let grant: String?
-        let resourceCount: Int
+        /// The entry's values of the indexed fields, as terms (see ``Term``).
+        let terms: [String]
 
         init(_ entry: AuditEntry) {
             seq = entry.seq
             time = entry.time
-            actor = entry.actor
-            patient = entry.patient.flatMap { $0.isEmpty ? nil : $0 }
-            event = entry.event
-            action = entry.action
-            outcome = entry.outcome
-            grant = entry.grant.flatMap { $0.isEmpty ? nil : $0 }
-            resourceCount = entry.resources.count
+            terms = Term.all(of: entry)
         }
     }
 
-    /// How many unindexed entries make a batch worth writing with a group commit.
+    /// The most entries one block covers, and how many unindexed entries make a batch worth
+    /// writing with a group commit.
     let batchSize: Int
-    /// The highest seq present in `audit_index`, as of the last commit that succeeded.
+    /// The last seq `audit_blocks` covers, as of the last commit that succeeded.
     private(set) var indexedSeq: Int64 = 0
     /// Rows for the entries after `indexedSeq`, in seq order, or empty when not known.
     private var pending: [Row] = []
@@ -54,7 +54,7 @@ struct AuditIndex {
     /// Forgets the rows in memory and reads `indexedSeq` from the file; after a failure,
     /// the tail is then read back from `audit_log`.
     mutating func reload(_ database: Database) throws {
-        indexedSeq = try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_index") ?? 0
+        indexedSeq = try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0
         pending.removeAll()
     }
 
@@ -75,14 +75,14 @@ struct AuditIndex {
         head - indexedSeq >= Int64(batchSize)
     }
 
-    /// The most rows one transaction indexes while the gateway serves: a backlog (after
+    /// The most entries one transaction indexes while the gateway serves: a backlog (after
     /// a failure, or a burst between ticks) is worked off in slices this size, so that no
     /// group commit waits for a long index write.
     var sliceSize: Int { batchSize * 4 }
 
-    /// Inserts the rows for the entries after `indexedSeq` up to `head`, at most `limit` of
-    /// them, into `audit_index` inside the caller's transaction. Returns the new indexed seq,
-    /// which the caller passes to `committed` once its transaction has committed.
+    /// Writes the blocks for the entries after `indexedSeq` up to `head`, at most `limit` of
+    /// them, inside the caller's transaction. Returns the new indexed seq, which the caller
+    /// passes to `committed` once its transaction has committed.
     func write(upTo head: Int64, atMost limit: Int = .max, _ database: Database) throws -> Int64 {
         guard head > indexedSeq else {
             return indexedSeq
@@ -91,8 +91,11 @@ struct AuditIndex {
         let count = Int(end - indexedSeq)
         let remembered = Int64(pending.count) == head - indexedSeq ? pending.prefix(count) : nil
         let rows = try remembered ?? Self.decodeTail(after: indexedSeq, upTo: end, database)[...]
-        for row in rows {
-            try Self.insert(row, database)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let stop = min(start + batchSize, rows.endIndex)
+            try Self.insertBlock(rows[start..<stop], database)
+            start = stop
         }
         return end
     }
@@ -114,16 +117,66 @@ struct AuditIndex {
         return try stored.map { bytes in Row(try AuditCanonicalEncoder.decode(bytes)) }
     }
 
-    private static func insert(_ row: Row, _ database: Database) throws {
+    /// One `audit_blocks` row for `rows` (consecutive, non-empty) and one `audit_terms` row
+    /// per distinct term among them.
+    private static func insertBlock(_ rows: ArraySlice<Row>, _ database: Database) throws {
+        guard let first = rows.first, let last = rows.last else {
+            return
+        }
+        var earliest = first.time
+        var latest = first.time
+        var terms = Set<String>()
+        for row in rows {
+            earliest = min(earliest, row.time)
+            latest = max(latest, row.time)
+            terms.formUnion(row.terms)
+        }
         try database.run(
-            """
-            INSERT INTO audit_index(seq, time, actor, patient, event, action, outcome, grant_id,
-                resource_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .integer(row.seq), .integer(row.time), .text(row.actor),
-                .optionalText(row.patient), .text(row.event), .text(row.action),
-                .text(row.outcome), .optionalText(row.grant), .int(row.resourceCount),
-            ])
+            "INSERT INTO audit_blocks(first_seq, last_seq, min_time, max_time) VALUES (?, ?, ?, ?)",
+            [.integer(first.seq), .integer(last.seq), .integer(earliest), .integer(latest)])
+        // Sorted, so that the inserts walk the terms' B-tree in order.
+        for term in terms.sorted() {
+            try database.run(
+                "INSERT INTO audit_terms(term, block) VALUES (?, ?)",
+                [.text(term), .integer(first.seq)])
+        }
+    }
+}
+
+/// The values `audit_terms` records: one field of an entry as a single string, the field's
+/// tag, a colon and the value ("a:alice", "p:example-1").
+///
+/// The fields are those a compliance filter compares for equality. An empty patient or grant
+/// means "none" and has no term, so a filter for the empty value finds no block, just as
+/// ``AuditFilter/matches(_:)`` finds no entry.
+enum Term {
+    static func actor(_ value: String) -> String { "a:" + value }
+    static func patient(_ value: String) -> String { "p:" + value }
+    static func event(_ value: String) -> String { "e:" + value }
+    static func action(_ value: String) -> String { "c:" + value }
+    static func outcome(_ value: String) -> String { "o:" + value }
+    static func grant(_ value: String) -> String { "g:" + value }
+
+    /// The terms of `entry`.
+    static func all(of entry: AuditEntry) -> [String] {
+        var terms = [
+            actor(entry.actor), event(entry.event), action(entry.action), outcome(entry.outcome),
+        ]
+        if let patient = entry.patient, !patient.isEmpty {
+            terms.append(Self.patient(patient))
+        }
+        if let grant = entry.grant, !grant.isEmpty {
+            terms.append(Self.grant(grant))
+        }
+        return terms
+    }
+
+    /// The terms every entry that `filter` selects has.
+    static func all(of filter: AuditFilter) -> [String] {
+        let wanted: [(String?, (String) -> String)] = [
+            (filter.actor, actor), (filter.patient, patient), (filter.event, event),
+            (filter.action, action), (filter.outcome, outcome), (filter.grant, grant),
+        ]
+        return wanted.compactMap { value, term in value.map(term) }
     }
 }

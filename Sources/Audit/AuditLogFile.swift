@@ -78,7 +78,7 @@ final class AuditLogFile {
 
     var isOpen: Bool { database != nil }
 
-    /// The highest seq in `audit_index`; entries after it are found by scanning the log.
+    /// The last seq the index covers; entries after it are found by scanning the log.
     var indexedSeq: Int64 { index.indexedSeq }
 
     /// Appends `entries` (their `seq` is replaced) in one transaction, with the checkpoints

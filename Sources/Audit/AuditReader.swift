@@ -3,10 +3,10 @@ public import Store
 /// Compliance queries over the audit database: events by filter, one event, checkpoints and
 /// the accounting of disclosures for a patient.
 ///
-/// Filtering uses `audit_index`, a copy of a few fields that the writer adds in batches
-/// (``AuditIndex``), and tests the entries it does not cover yet one by one; the entries
-/// returned are decoded from `audit_log` itself, so what a query shows is what the chain
-/// covers. Nothing here verifies the chain; ``AuditVerifier`` does.
+/// Filtering asks the index (``AuditIndex``, written by the writer in batches) which runs of
+/// entries can hold a match, and tests the entries of those runs, and of the tail the index
+/// does not cover yet, one by one; the entries returned are decoded from `audit_log` itself,
+/// so what a query shows is what the chain covers. Nothing here verifies the chain; ``AuditVerifier`` does.
 ///
 /// Shares the threading contract of its `Database`: one thread at a time. Open one reader per
 /// request thread, read-only, beside the writer's connection (WAL lets them read while it
@@ -36,28 +36,16 @@ public final class AuditReader {
     public func events(filter: AuditFilter, limit: Int, after cursor: Int64 = 0)
         throws(AuditError) -> AuditPage
     {
-        var conditions: [String] = []
-        var values: [SQLiteValue] = []
-        let equalities: [(String, String?)] = [
-            ("i.actor", filter.actor), ("i.patient", filter.patient), ("i.event", filter.event),
-            ("i.action", filter.action), ("i.outcome", filter.outcome),
-            ("i.grant_id", filter.grant),
+        let fields: [(StaticString, String?)] = [
+            ("actor", filter.actor), ("patient", filter.patient), ("event", filter.event),
+            ("action", filter.action), ("outcome", filter.outcome), ("grant", filter.grant),
         ]
-        for (column, value) in equalities {
-            if let value {
-                conditions.append(column + " = ?")
-                values.append(.text(value))
-            }
-        }
-        if let since = filter.since {
-            conditions.append("i.time >= ?")
-            values.append(.integer(since))
-        }
-        if let until = filter.until {
-            conditions.append("i.time < ?")
-            values.append(.integer(until))
-        }
-        let selection = Selection(conditions: conditions, values: values, matches: filter.matches)
+        let selection = Selection(
+            terms: Term.all(of: filter), since: filter.since, until: filter.until,
+            needles: fields.compactMap { name, value in
+                value.map { AuditCanonicalEncoder.member(name, $0) }
+            },
+            matches: filter.matches)
         return try page(selection, limit: limit, after: cursor)
     }
 
@@ -67,8 +55,11 @@ public final class AuditReader {
         throws(AuditError) -> AuditPage
     {
         let selection = Selection(
-            conditions: ["i.patient = ?", "i.outcome = 'allowed'", "i.resource_count > 0"],
-            values: [.text(patient)],
+            terms: [Term.patient(patient), Term.outcome("allowed")], since: nil, until: nil,
+            needles: [
+                AuditCanonicalEncoder.member("patient", patient),
+                AuditCanonicalEncoder.member("outcome", "allowed"),
+            ],
             matches: { entry in
                 !patient.isEmpty && entry.patient == patient && entry.outcome == "allowed"
                     && !entry.resources.isEmpty
@@ -120,16 +111,31 @@ public final class AuditReader {
         }
     }
 
-    /// What a page selects: conditions on `audit_index` for the indexed part of the log, and
-    /// the same test on decoded entries for the tail the index does not cover yet.
+    /// What a page selects: the index terms and time range that narrow it to blocks, and the
+    /// test of each entry in those blocks and in the unindexed tail.
     private struct Selection {
-        let conditions: [String]
-        let values: [SQLiteValue]
+        /// Terms (see ``Term``) every selected entry has.
+        let terms: [String]
+        let since: Int64?
+        let until: Int64?
+        /// Byte strings the canonical form of every selected entry contains: a cheap test that
+        /// spares decoding most entries that do not match. Finding them proves nothing.
+        let needles: [[UInt8]]
+        /// The test that decides.
         let matches: (AuditEntry) -> Bool
     }
 
-    /// One page: matching indexed entries after `cursor`, then matching entries of the
-    /// unindexed tail, all read in one transaction so that the two parts meet exactly.
+    /// A run of entries the index describes.
+    private struct Block {
+        let firstSeq: Int64
+        let lastSeq: Int64
+    }
+
+    /// How many candidate blocks one index query fetches.
+    private static let blocksPerQuery = 64
+
+    /// One page: matching entries after `cursor` in the blocks the index points to, then in
+    /// the unindexed tail, all read in one transaction so that the two parts meet exactly.
     private func page(_ selection: Selection, limit: Int, after cursor: Int64)
         throws(AuditError) -> AuditPage
     {
@@ -138,13 +144,24 @@ public final class AuditReader {
         do {
             try database.readTransaction {
                 let indexed =
-                    try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_index") ?? 0
-                if cursor < indexed {
-                    entries = try indexedEntries(selection, after: cursor, limit: count + 1)
+                    try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0
+                var position = cursor
+                while position < indexed && entries.count <= count {
+                    let blocks = try candidateBlocks(selection, after: position)
+                    for block in blocks where entries.count <= count {
+                        try scan(
+                            after: max(position, block.firstSeq - 1), through: block.lastSeq,
+                            selection, into: &entries, limit: count + 1)
+                        position = block.lastSeq
+                    }
+                    if blocks.count < Self.blocksPerQuery {
+                        position = max(position, indexed)
+                    }
                 }
                 if entries.count <= count {
-                    try scanTail(
-                        after: max(cursor, indexed), selection, into: &entries, limit: count + 1)
+                    try scan(
+                        after: max(cursor, indexed), through: nil, selection, into: &entries,
+                        limit: count + 1)
                 }
             }
         } catch let error as AuditError {
@@ -157,32 +174,94 @@ public final class AuditReader {
         return AuditPage(entries: entries, nextCursor: more ? entries.last?.seq : nil)
     }
 
-    private func indexedEntries(_ selection: Selection, after cursor: Int64, limit: Int) throws
-        -> [AuditEntry]
-    {
+    /// The next blocks, oldest first, that hold entries after `seq` with every term of the
+    /// selection and times that can fall in its range.
+    private func candidateBlocks(_ selection: Selection, after seq: Int64) throws -> [Block] {
         // The SQL text is assembled from fixed fragments only; every value is bound.
-        let sql =
-            "SELECT l.entry FROM audit_index i JOIN audit_log l ON l.seq = i.seq "
-            + "WHERE " + (["i.seq > ?"] + selection.conditions).joined(separator: " AND ")
-            + " ORDER BY i.seq LIMIT ?"
-        let values = [.integer(cursor)] + selection.values + [.int(limit)]
-        let rows = try database.query(sql, values) { $0.blob(at: 0) }
-        return try rows.map { bytes throws in try AuditCanonicalEncoder.decode(bytes) }
+        // The block holding seq + 1 starts at or before seq + 1; older blocks end before it.
+        let start = "(SELECT coalesce(max(first_seq), 0) FROM audit_blocks WHERE first_seq <= ?)"
+        var sql: String
+        var conditions = ["b.last_seq > ?"]
+        var values: [SQLiteValue] = []
+        if let first = selection.terms.first {
+            sql = "SELECT b.first_seq, b.last_seq FROM audit_terms t "
+                + "JOIN audit_blocks b ON b.first_seq = t.block WHERE t.term = ? AND t.block >= "
+                + start
+            values += [.text(first), .integer(seq + 1), .integer(seq)]
+            for term in selection.terms.dropFirst() {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM audit_terms o WHERE o.term = ? AND o.block = b.first_seq)")
+                values.append(.text(term))
+            }
+        } else {
+            sql = "SELECT b.first_seq, b.last_seq FROM audit_blocks b WHERE b.first_seq >= " + start
+            values += [.integer(seq + 1), .integer(seq)]
+        }
+        if let since = selection.since {
+            conditions.append("b.max_time >= ?")
+            values.append(.integer(since))
+        }
+        if let until = selection.until {
+            conditions.append("b.min_time < ?")
+            values.append(.integer(until))
+        }
+        sql += " AND " + conditions.joined(separator: " AND ") + " ORDER BY b.first_seq LIMIT ?"
+        values.append(.int(Self.blocksPerQuery))
+        return try database.query(sql, values) { row in
+            Block(firstSeq: row.int64(at: 0), lastSeq: row.int64(at: 1))
+        }
     }
 
-    /// Appends the entries after `seq` that match, decoding each, until `entries` holds
-    /// `limit`. The tail is at most one index batch plus what arrived since the writer's last
-    /// tick, unless the writer cannot write its index.
-    private func scanTail(
-        after seq: Int64, _ selection: Selection, into entries: inout [AuditEntry], limit: Int
+    /// Appends the entries after `seq` (up to `last`, or to the end of the log) that match,
+    /// until `entries` holds `limit`. Only entries holding every needle are decoded.
+    private func scan(
+        after seq: Int64, through last: Int64?, _ selection: Selection,
+        into entries: inout [AuditEntry], limit: Int
     ) throws {
-        let rows = try database.query(
-            "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", [.integer(seq)]
-        ) { $0.blob(at: 0) }
+        let rows: [[UInt8]]
+        if let last {
+            rows = try database.query(
+                "SELECT entry FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq",
+                [.integer(seq), .integer(last)]
+            ) { $0.blob(at: 0) }
+        } else {
+            rows = try database.query(
+                "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", [.integer(seq)]
+            ) { $0.blob(at: 0) }
+        }
         for bytes in rows where entries.count < limit {
+            guard selection.needles.allSatisfy({ Self.bytes(bytes, contain: $0) }) else {
+                continue
+            }
             let entry = try AuditCanonicalEncoder.decode(bytes)
             if selection.matches(entry) {
                 entries.append(entry)
+            }
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        guard let lead = needle.first, needle.count <= haystack.count else {
+            return needle.isEmpty
+        }
+        return haystack.withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { wanted in
+                var start = 0
+                let lastStart = hay.count - wanted.count
+                while start <= lastStart {
+                    if hay[start] == lead {
+                        var offset = 1
+                        while offset < wanted.count && hay[start + offset] == wanted[offset] {
+                            offset += 1
+                        }
+                        if offset == wanted.count {
+                            return true
+                        }
+                    }
+                    start += 1
+                }
+                return false
             }
         }
     }

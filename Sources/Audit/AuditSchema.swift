@@ -10,17 +10,19 @@ public import Store
 /// These guards make mistakes and casual edits fail; an attacker with the file can drop them,
 /// which is what ``AuditVerifier`` and signed checkpoints are for.
 ///
-/// `audit_index` repeats a few fields of each entry for the compliance queries. The writer adds
-/// its rows in batches (``AuditIndex``), so it may lag the log by a batch. It is not evidence:
-/// verification reads only `audit_log` and `audit_checkpoints`.
+/// `audit_blocks` and `audit_terms` say which field values occur in which runs of entries, for
+/// the compliance queries (``AuditIndex``). The writer adds them in batches, so they may lag
+/// the log by a batch. They are not evidence: verification reads only `audit_log` and
+/// `audit_checkpoints`. Version 1 indexed every entry in `audit_index` instead; version 2
+/// drops that table, and the writer rebuilds the index from the log when it opens it.
 public enum AuditSchema {
     /// The tables the writer's authorizer protects.
     public static let appendOnlyTables: Set<String> = [
-        "audit_log", "audit_checkpoints", "audit_index",
+        "audit_log", "audit_checkpoints", "audit_blocks", "audit_terms",
     ]
 
     /// Schema scripts, oldest first (`PRAGMA user_version` counts them). Never edit a shipped one.
-    public static let migrator = Migrator(scripts: [version1])
+    public static let migrator = Migrator(scripts: [version1, version2])
 
     /// Brings the schema of `database` up to date.
     public static func migrate(_ database: Database) throws(AuditError) {
@@ -84,5 +86,29 @@ public enum AuditSchema {
         BEGIN SELECT RAISE(ABORT, 'audit_index is append-only'); END;
         CREATE TRIGGER audit_index_no_delete BEFORE DELETE ON audit_index
         BEGIN SELECT RAISE(ABORT, 'audit_index is append-only'); END;
+        """
+
+    private static let version2 = """
+        DROP TABLE audit_index;
+        CREATE TABLE audit_blocks(
+            first_seq INTEGER PRIMARY KEY,
+            last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),
+            min_time INTEGER NOT NULL,
+            max_time INTEGER NOT NULL
+        );
+        CREATE TABLE audit_terms(
+            term TEXT NOT NULL,
+            block INTEGER NOT NULL,
+            PRIMARY KEY (term, block)
+        ) WITHOUT ROWID;
+
+        CREATE TRIGGER audit_blocks_no_update BEFORE UPDATE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_blocks_no_delete BEFORE DELETE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_terms_no_update BEFORE UPDATE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
+        CREATE TRIGGER audit_terms_no_delete BEFORE DELETE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
         """
 }

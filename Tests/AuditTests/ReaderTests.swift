@@ -11,7 +11,7 @@ struct ReaderTests {
     /// Sixty access entries (see `Samples.entry`) and three break-glass entries, written by
     /// the writer with checkpoints every 25, one entry per commit.
     ///
-    /// `indexBatchSize` and `close` decide how much of the log `audit_index` covers when the
+    /// `indexBatchSize` and `close` decide how much of the log the index covers when the
     /// reader looks: a closed writer indexes everything; an open one has indexed the whole
     /// batches only, and the reader must find the rest in the log itself.
     final class Log: Sendable {
@@ -50,30 +50,35 @@ struct ReaderTests {
             try AuditReader.open(path: path)
         }
 
-        /// The rows `audit_index` holds, in seq order, each as text, with what the entries
-        /// of the same seqs say those rows must be.
-        func indexRows() throws -> (stored: [[String]], expected: [[String]]) {
+        /// The blocks the index holds, in seq order, each as "first-last min_time-max_time
+        /// term term ...", with what the entries of the same seqs say they must be.
+        func indexBlocks() throws -> (stored: [String], expected: [String]) {
             let database = try Database(path: path, readOnly: true)
-            let stored = try database.query(
-                """
-                SELECT seq, time, actor, patient, event, action, outcome, grant_id, resource_count
-                FROM audit_index ORDER BY seq
-                """
-            ) { row in
-                [
-                    String(row.int64(at: 0)), String(row.int64(at: 1)), row.text(at: 2) ?? "-",
-                    row.text(at: 3) ?? "-", row.text(at: 4) ?? "-", row.text(at: 5) ?? "-",
-                    row.text(at: 6) ?? "-", row.text(at: 7) ?? "-", String(row.int64(at: 8)),
-                ]
-            }
-            let expected = stored.map { columns in
-                let row = AuditIndex.Row(entries[Int(columns[0])! - 1])
-                return [
-                    String(row.seq), String(row.time), row.actor, row.patient ?? "-", row.event,
-                    row.action, row.outcome, row.grant ?? "-", String(row.resourceCount),
-                ]
+            let blocks = try database.query(
+                "SELECT first_seq, last_seq, min_time, max_time FROM audit_blocks ORDER BY first_seq"
+            ) { row in (row.int64(at: 0), row.int64(at: 1), row.int64(at: 2), row.int64(at: 3)) }
+            var stored: [String] = []
+            var expected: [String] = []
+            for (first, last, earliest, latest) in blocks {
+                let terms = try database.query(
+                    "SELECT term FROM audit_terms WHERE block = ? ORDER BY term", [.integer(first)]
+                ) { $0.text(at: 0) ?? "" }
+                stored.append("\(first)-\(last) \(earliest)-\(latest) " + terms.joined(separator: " "))
+                let covered = entries[Int(first - 1)..<Int(last)]
+                let times = covered.map(\.time)
+                let wanted = Set(covered.flatMap(Term.all(of:))).sorted()
+                expected.append(
+                    "\(first)-\(last) \(times.min()!)-\(times.max()!) " + wanted.joined(separator: " "))
             }
             return (stored, expected)
+        }
+
+        /// The seqs the index covers, in order.
+        func indexedSeqs() throws -> [Int64] {
+            let database = try Database(path: path, readOnly: true)
+            return try database.query("SELECT first_seq, last_seq FROM audit_blocks ORDER BY first_seq") {
+                Array($0.int64(at: 0)...$0.int64(at: 1))
+            }.flatMap { $0 }
         }
     }
 
@@ -99,23 +104,36 @@ struct ReaderTests {
         ("indexed", 63), ("partly indexed", 48), ("not indexed", 0),
     ]
 
-    @Test("the index holds each entry's fields, up to the last whole batch", arguments: coverage)
+    @Test("the index holds each block's fields, up to the last whole batch", arguments: coverage)
     func indexCoverage(log name: String, rows: Int) throws {
-        let indexed = try Self.logs[name]!.get().indexRows()
+        let log = try Self.logs[name]!.get()
+        let indexed = try log.indexBlocks()
         #expect(indexed.stored == indexed.expected)
-        #expect(indexed.stored.map { $0[0] } == (0..<rows).map { String($0 + 1) })
+        #expect(try log.indexedSeqs() == (0..<rows).map { Int64($0 + 1) })
+    }
+
+    @Test("blocks hold at most a batch; a closing writer indexes the rest as a short block")
+    func blockSizes() throws {
+        let log = try Log(indexBatchSize: 16, close: true)
+        let blocks = try log.indexBlocks().stored.map { $0.prefix { $0 != " " } }
+        #expect(blocks == ["1-16", "17-32", "33-48", "49-63"])
+        // The first block: four actors, three patients, both outcomes, one event and action.
+        #expect(
+            try log.indexBlocks().stored.first
+                == "1-16 1700000000000-1700000015000 a:alice a:bob a:carol a:dave c:read "
+                + "e:fhir.read o:allowed o:denied p:p1 p:p2 p:p3")
     }
 
     @Test("a writer opened on a log with unindexed entries indexes them first")
     func catchUp() throws {
         let log = try Log(indexBatchSize: 1_000_000, close: false)
-        #expect(try log.indexRows().stored.isEmpty)
+        #expect(try log.indexBlocks().stored.isEmpty)
         // A second writer stands for the restart after a crash: the first never closed.
         var configuration = Samples.configuration(log.directory)
         configuration.indexBatchSize = 1_000_000
         let restarted = try AuditWriter(configuration: configuration, signingKey: Samples.signingKey)
-        let indexed = try log.indexRows()
-        #expect(indexed.stored.count == 63)
+        let indexed = try log.indexBlocks()
+        #expect(try log.indexedSeqs() == Array(1...63))
         #expect(indexed.stored == indexed.expected)
         try restarted.close()
     }

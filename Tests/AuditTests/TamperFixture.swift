@@ -56,7 +56,7 @@ final class TamperedCopy {
         let triggers = try raw.query("SELECT name FROM sqlite_schema WHERE type = 'trigger'") {
             $0.text(at: 0) ?? ""
         }
-        #expect(triggers.count == 8)
+        #expect(triggers.count == 10)
         for name in triggers {
             try raw.execute("DROP TRIGGER \(name)")
         }

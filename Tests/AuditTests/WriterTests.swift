@@ -209,8 +209,10 @@ struct WriterTests {
         "DELETE FROM audit_log WHERE seq = 3",
         "UPDATE audit_checkpoints SET signed_at = 0",
         "DELETE FROM audit_checkpoints",
-        "UPDATE audit_index SET actor = 'x'",
-        "DELETE FROM audit_index",
+        "UPDATE audit_blocks SET max_time = 0",
+        "DELETE FROM audit_blocks",
+        "UPDATE audit_terms SET term = 'a:x'",
+        "DELETE FROM audit_terms WHERE term = 'a:alice'",
         """
         INSERT OR REPLACE INTO audit_log(seq, prev_hash, entry, hash)
         SELECT seq, prev_hash, x'00', hash FROM audit_log WHERE seq = 2
