@@ -19,9 +19,10 @@ public struct AuditWriterConfiguration: Sendable {
     /// While unhealthy, how often the writer tries a small write to see whether the database
     /// accepts writes again, so that readiness recovers without waiting for traffic.
     public var recoveryProbeInterval: Duration
-    /// The compliance index (`audit_index`) is written once this many entries await it, with
-    /// a group commit, and otherwise by the writer's timer (every `recoveryProbeInterval` or
-    /// sooner) and at close. Readers see the entries not yet indexed all the same.
+    /// The compliance index (``AuditIndex``) gets a block once this many entries await it,
+    /// with a group commit, and otherwise a shorter one from the writer's timer (every
+    /// `recoveryProbeInterval` or sooner) and at close. It is also the most entries a block
+    /// covers. Readers see the entries not yet indexed all the same.
     public var indexBatchSize: Int
 
     public init(
