@@ -236,6 +236,24 @@ report() {
     } | tee -a "$OUT/results.txt"
 }
 
+# Prints the ratio of target $1's mean req/s to target $2's, from the table just reported:
+# what one target costs next to another that returns the same bytes.
+report_pair() {
+    local name=$1 reference=$2 index a= b=
+    for index in "${!target_names[@]}"; do
+        [ "${target_names[$index]}" = "$name" ] && a=$index
+        [ "${target_names[$index]}" = "$reference" ] && b=$index
+    done
+    [ -n "$a" ] && [ -n "$b" ] || die "report_pair: unknown target $name or $reference"
+    awk -v a="$a" -v b="$b" -v name="$name" -v reference="$reference" '
+        $1 == a { sa += $3; na++ }
+        $1 == b { sb += $3; nb++ }
+        END {
+            if (na == 0 || nb == 0 || sb == 0) exit 1
+            printf "%s / %s (same response body): %.2fx\n", name, reference, (sa / na) / (sb / nb)
+        }' "$work/results" | tee -a "$OUT/results.txt"
+}
+
 # Logs the demo clinician in and sets FHIR_TOKEN and FHIR_PATIENT (a patient they treat),
 # from the credentials the demo prints once on stdout.
 demo_login() {
@@ -279,6 +297,7 @@ main() {
     bench_target phigate-fhir-read "$PHIGATE_URL/fhir/Patient/$FHIR_PATIENT" "Authorization: Bearer $FHIR_TOKEN"
     measure
     report
+    report_pair phigate-fhir-read nginx-same-body
     stop_phigate "$main_pid"
     measure_https
     CURL_OPTIONS=()
