@@ -281,9 +281,14 @@ struct DispatcherTests {
 
         #expect(try await eventually { try fixture.delivery(of: event).state == .delivered })
         let attempts = try fixture.log.attempts(deliveryID: try fixture.delivery(of: event).id)
-        #expect(attempts.map(\.errorClass) == ["timeout", nil])
-        #expect(attempts.map(\.httpStatus) == [nil, 200])
+        // The receiver hangs on the first request only; on a loaded machine a later attempt
+        // may also exceed the 500 ms, so only the first and the last are pinned down.
+        #expect(attempts.first?.errorClass == "timeout")
+        #expect(attempts.first?.httpStatus == nil)
         #expect((attempts.first?.durationMilliseconds ?? 0) >= 500)
+        #expect(attempts.dropLast().allSatisfy { $0.errorClass == "timeout" })
+        #expect(attempts.last?.errorClass == nil && attempts.last?.httpStatus == 200)
+        #expect(attempts.count >= 2)
     }
 
     @Test func aWrongKeyIsLoggedAndNothingIsSent() async throws {
