@@ -94,7 +94,8 @@ def test_reads_and_denials_are_recorded_with_the_exact_resources(gateway):
 
 def test_rejected_tokens_and_failed_logins_are_recorded(gateway):
     server, _, _, compliance, _ = gateway
-    rejected = requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers={"Authorization": "Bearer nope-nope-nope-nope"},
+    rejected = requests.get(server.url("/fhir/Patient/demo-pat-0001"),
+                            headers={"Authorization": "Bearer nope-nope-nope-nope"},
                             timeout=30)
     assert rejected.status_code == 401
     failed = requests.post(server.url("/auth/login"), json={"username": "ghost.user", "password": "x" * 16}, timeout=30)
@@ -246,7 +247,8 @@ def test_kill_9_under_load_loses_no_disclosed_entry(tmp_path):
     assert len(served) > 20
     verified = cli(data_dir, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    recorded = {e.get("request_id") for e in entries(data_dir) if e["event"] == "fhir.read" and e["outcome"] == "allowed"}
+    recorded = {e.get("request_id") for e in entries(data_dir)
+                if e["event"] == "fhir.read" and e["outcome"] == "allowed"}
     missing = [r for r in served if r not in recorded]
     assert missing == []
     restarted = start_server(data_dir=data_dir)
