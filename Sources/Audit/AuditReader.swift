@@ -143,8 +143,7 @@ public final class AuditReader {
         var entries: [AuditEntry] = []
         do {
             try database.readTransaction {
-                let indexed =
-                    try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0
+                let indexed = try indexedSeq()
                 var position = cursor
                 while position < indexed && entries.count <= count {
                     let blocks = try candidateBlocks(selection, after: position)
@@ -172,6 +171,17 @@ public final class AuditReader {
         let more = entries.count > count
         entries.removeLast(entries.count - min(entries.count, count))
         return AuditPage(entries: entries, nextCursor: more ? entries.last?.seq : nil)
+    }
+
+    /// The last seq the index covers; 0 for a log whose schema predates the index (a copy
+    /// from an older version, read offline), which is then read entry by entry.
+    private func indexedSeq() throws -> Int64 {
+        let exists = try database.scalar(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_blocks'")
+        guard exists == 1 else {
+            return 0
+        }
+        return try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0
     }
 
     /// The next blocks, oldest first, that hold entries after `seq` with every term of the

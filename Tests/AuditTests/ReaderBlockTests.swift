@@ -114,11 +114,9 @@ struct ReaderBlockTests {
         #expect(AuditReader.bytes(Array(haystack.utf8), contain: Array(needle.utf8)) == found)
     }
 
-    @Test("a version 1 log loses audit_index and is indexed in blocks when the writer opens it")
-    func migrationFromVersion1() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("audit.sqlite")
-        let entries = Self.numbered((0..<10).map { Samples.entry($0) })
+    /// Writes `entries` (numbered) into a new log at `path` with the version 1 schema, whose
+    /// index was a row per entry in `audit_index`.
+    static func writeVersion1Log(_ path: String, _ entries: [AuditEntry]) throws {
         do {
             let database = try Database(path: path)
             try Migrator(scripts: Array(AuditSchema.migrator.scripts.prefix(1))).migrate(database)
@@ -142,6 +140,25 @@ struct ReaderBlockTests {
                 previous = hash
             }
         }
+    }
+
+    @Test("a log from before the block index is read entry by entry, as an offline copy is")
+    func readingVersion1() throws {
+        let directory = try TemporaryDirectory()
+        let entries = Self.numbered((0..<10).map { Samples.entry($0) })
+        try Self.writeVersion1Log(directory.file("audit.sqlite"), entries)
+        let reader = try AuditReader.open(path: directory.file("audit.sqlite"))
+        let denied = AuditFilter(outcome: "denied")
+        #expect(try reader.events(filter: denied, limit: 100).entries == entries.filter(denied.matches))
+        #expect(try reader.disclosures(patient: "p2", limit: 100).entries.map(\.seq) == [2, 5, 8])
+    }
+
+    @Test("a version 1 log loses audit_index and is indexed in blocks when the writer opens it")
+    func migrationFromVersion1() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("audit.sqlite")
+        let entries = Self.numbered((0..<10).map { Samples.entry($0) })
+        try Self.writeVersion1Log(path, entries)
         var configuration = Samples.configuration(directory)
         configuration.indexBatchSize = 4
         let writer = try AuditWriter(configuration: configuration, signingKey: Samples.signingKey)
