@@ -73,7 +73,13 @@ struct AuditRoutes {
         var filter = AuditFilter()
         var limit = 100
         var cursor: Int64 = 0
+        var seen = Set<String>()
         for (name, value) in items {
+            // A repeated filter is ambiguous (either or both?); refuse it rather than pick one.
+            // Only known names get here twice: an unknown one is refused the first time.
+            guard seen.insert(name).inserted else {
+                throw HTTPProblem.badRequest("Each parameter may appear once; \(name) is repeated.")
+            }
             switch name {
             case "actor": filter.actor = value
             case "patient": filter.patient = value

@@ -134,6 +134,10 @@ def test_filters_paging_and_single_entries(gateway):
     assert future["entries"] == []
     bad = requests.get(server.url("/audit/events"), headers=compliance, params={"since": "yesterday"}, timeout=30)
     assert bad.status_code == 400
+    for repeated, name in (("event=fhir.read&event=auth.login", "event"), ("limit=5&limit=6", "limit")):
+        twice = requests.get(server.url("/audit/events?" + repeated), headers=compliance, timeout=30)
+        assert twice.status_code == 400, repeated
+        assert twice.json()["detail"] == f"Each parameter may appear once; {name} is repeated."
 
 
 def test_verify_endpoint_and_public_key(gateway):
