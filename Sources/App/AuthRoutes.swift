@@ -43,11 +43,24 @@ struct AuthRoutes {
     }
 
     func login(_ request: Request) throws -> Response {
-        let fields = try Self.jsonObject(request)
-        guard let username = fields["username"]?.stringValue, let password = fields["password"]?.stringValue,
-            username.utf8.count <= 256, password.utf8.count <= 1024
-        else {
-            throw HTTPProblem.badRequest("username and password are required strings.")
+        let username: String
+        let password: String
+        do {
+            let fields = try Self.jsonObject(request)
+            guard let name = fields["username"]?.stringValue, let secret = fields["password"]?.stringValue,
+                name.utf8.count <= 256, secret.utf8.count <= 1024
+            else {
+                throw HTTPProblem.badRequest("username and password are required strings.")
+            }
+            (username, password) = (name, secret)
+        } catch let problem as any HTTPResponseError {
+            // A login attempt that could not be read is still an attempt: recorded without a
+            // name, since none could be read (and nothing of the body is kept).
+            try trail.record(
+                trail.entry(
+                    request, caller: nil, event: "auth.login", action: "auth.login", outcome: .error,
+                    status: problem.status, details: ["reason": "malformed_request"]))
+            throw problem
         }
         let result: LoginResult
         do {

@@ -37,26 +37,46 @@ struct AuthenticationMiddleware: Middleware {
     let trail: AuditTrail
     let sessions: SessionCache
 
-    /// Refused requests are audited too: an unauthenticated attempt is an access decision.
-    func respond(to request: Request, next: (Request) throws -> Response) throws -> Response {
-        do {
-            return try authenticate(request, next: next)
-        } catch let error as HTTPProblem where error.status == 401 {
-            try trail.record(
-                trail.entry(
-                    request, caller: nil, event: "auth.rejected", action: "auth.token", outcome: .denied,
-                    status: 401, details: ["route": request.route]))
-            throw error
-        }
+    /// A request refused here, with the account its token named when the token was valid.
+    private struct Refusal: Error {
+        var problem: HTTPProblem
+        var account: Account?
+        var rule: String?
     }
 
-    private func authenticate(_ request: Request, next: (Request) throws -> Response) throws -> Response {
+    /// Refused requests are audited too: an unauthenticated attempt, or a user sending headers
+    /// only systems may send, is an access decision.
+    func respond(to request: Request, next: (Request) throws -> Response) throws -> Response {
+        let caller: Caller
+        do {
+            caller = try authenticate(request)
+        } catch let refusal as Refusal {
+            let refused = refusal.account.map {
+                Caller(account: $0, onBehalfOf: nil, onBehalfOfHeaderPresent: true)
+            }
+            var entry = trail.entry(
+                request, caller: refused, event: "auth.rejected",
+                action: refusal.account == nil ? "auth.token" : "auth.on_behalf_of", outcome: .denied,
+                status: refusal.problem.status, details: ["route": request.route])
+            entry.rule = refusal.rule
+            try trail.record(entry)
+            throw refusal.problem
+        }
+        var request = request
+        request.context[Caller.self] = caller
+        var response = try next(request)
+        // Authenticated answers are one person's view of PHI or the audit log: never cached.
+        response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        return response
+    }
+
+    private func authenticate(_ request: Request) throws -> Caller {
         guard let token = Self.bearerToken(request.headers["Authorization"]) else {
-            throw Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first.")
+            throw Refusal(problem: Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first."))
         }
         let oboNames = request.headers.values(for: "X-On-Behalf-Of")
         guard oboNames.count <= 1, request.headers.count(of: "Authorization") == 1 else {
-            throw HTTPProblem.badRequest("Authorization and X-On-Behalf-Of may each appear once.")
+            throw Refusal(problem: .badRequest("Authorization and X-On-Behalf-Of may each appear once."))
         }
         let oboName = oboNames.first
         let authenticated: (session: Session, account: Account, binding: CertificateBindings.Binding?)
@@ -70,7 +90,8 @@ struct AuthenticationMiddleware: Middleware {
                 } catch let error as AuthError where error.code == .storage {
                     throw error
                 } catch {
-                    throw Self.unauthorized("The bearer token is invalid or has expired; log in again.")
+                    throw Refusal(
+                        problem: Self.unauthorized("The bearer token is invalid or has expired; log in again."))
                 }
                 let binding = try CertificateBindings.binding(for: found.account.username, in: session.database)
                 return (found.session, found.account, binding)
@@ -79,10 +100,13 @@ struct AuthenticationMiddleware: Middleware {
                 token, session: authenticated.session, account: authenticated.account, binding: authenticated.binding)
         }
         if let binding = authenticated.binding, !binding.accepts(request.clientCertificate) {
-            throw Self.unauthorized("This account must present its bound client certificate over mutual TLS.")
+            throw Refusal(
+                problem: Self.unauthorized("This account must present its bound client certificate over mutual TLS."))
         }
         if oboName != nil && authenticated.account.role != .ehrSystem {
-            throw HTTPProblem.badRequest("X-On-Behalf-Of is accepted from ehr-system accounts only.")
+            throw Refusal(
+                problem: .badRequest("X-On-Behalf-Of is accepted from ehr-system accounts only."),
+                account: authenticated.account, rule: PolicyRule.denyOnBehalfOfNotAllowed.rawValue)
         }
         var onBehalfOf: Account?
         if let oboName, let canonical = Username.canonical(oboName) {
@@ -91,14 +115,8 @@ struct AuthenticationMiddleware: Middleware {
                 return named
             }
         }
-        let caller = Caller(
+        return Caller(
             account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
-        var request = request
-        request.context[Caller.self] = caller
-        var response = try next(request)
-        // Authenticated answers are one person's view of PHI or the audit log: never cached.
-        response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
-        return response
     }
 
     /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750

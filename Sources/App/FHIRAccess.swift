@@ -15,7 +15,9 @@ struct FHIRAccess {
     let caller: Caller
     let now: Int64
     /// The break-glass grant the request named with X-Break-Glass, if it exists.
-    let grant: GrantEvidence?
+    let namedGrant: Grant?
+    /// What the policy needs of `namedGrant`.
+    var grant: GrantEvidence? { namedGrant?.evidence }
 
     init(session: RecordsSession, caller: Caller, request: Request, now: Int64) throws {
         self.session = session
@@ -25,9 +27,9 @@ struct FHIRAccess {
             guard GrantStore.isWellFormedID(named) else {
                 throw FHIRError.invalid("X-Break-Glass must carry the id of a break-glass grant (bg_…).")
             }
-            grant = try session.grants.evidence(named)
+            namedGrant = try session.grants.grant(named)
         } else {
-            grant = nil
+            namedGrant = nil
         }
     }
 

@@ -1,5 +1,6 @@
 import Audit
 import Auth
+import BreakGlass
 import Policy
 import Server
 import Store
@@ -57,12 +58,13 @@ struct FHIRRoutes {
     // MARK: - Read
 
     func read(_ request: Request) throws -> Response {
-        let type = try Self.checkedType(request.pathParameters["type"]!)
+        let requestedType = request.pathParameters["type"]!
         let id = request.pathParameters["id"]!
-        guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
-        let action = Action.readResource(type: type)
+        let action = Action.readResource(type: requestedType)
         return try audited(request, event: "fhir.read", action: action) { caller, record in
-            try read(type: type, id: id, request: request, caller: caller, record: &record)
+            let type = try Self.checkedType(requestedType)
+            guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
+            return try read(type: type, id: id, request: request, caller: caller, record: &record)
         }
     }
 
@@ -71,8 +73,7 @@ struct FHIRRoutes {
     {
         try pool.with { session in
             try session.database.readTransaction {
-                let access = try FHIRAccess(
-                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+                let access = try self.access(session, caller, request, &record)
                 let action = Action.readResource(type: type)
                 let stored = try session.records.servedResource(type: type, id: id)
                 let patients: [String]
@@ -103,17 +104,31 @@ struct FHIRRoutes {
     /// patient of a resource that does not exist.
     static let unknownPatient = "~unknown"
 
+    /// How much of a search's query string its audit entry keeps, so that an entry says what
+    /// was searched for even when nothing was found or the query was refused.
+    static let recordedQueryLength = 2048
+
+    /// The access facts for this request, noting in `record` the break-glass grant it named.
+    private func access(
+        _ session: RecordsSession, _ caller: Caller, _ request: Request, _ record: inout AccessRecord
+    ) throws -> FHIRAccess {
+        let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
+        record.namedGrant = access.namedGrant
+        return access
+    }
+
     // MARK: - Search
 
     func search(_ request: Request) throws -> Response {
-        let type = try Self.checkedType(request.pathParameters["type"]!)
-        guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
-        var query = try SearchQuery(items, type: type)
-        let action = Action.searchResources(type: type)
-        return try audited(request, event: "fhir.search", action: action) { caller, record in
-            try pool.with { session in
-                let access = try FHIRAccess(
-                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+        let requestedType = request.pathParameters["type"]!
+        let action = Action.searchResources(type: requestedType)
+        let searched = request.head.query.map { ["query": String($0.prefix(Self.recordedQueryLength))] } ?? [:]
+        return try audited(request, event: "fhir.search", action: action, details: searched) { caller, record in
+            let type = try Self.checkedType(requestedType)
+            guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
+            var query = try SearchQuery(items, type: type)
+            return try pool.with { session in
+                let access = try self.access(session, caller, request, &record)
                 let result: SearchResult
                 if type == "Patient" {
                     let decision = try access.decide(action, patientID: nil)
@@ -151,11 +166,10 @@ struct FHIRRoutes {
 
     func everything(_ request: Request) throws -> Response {
         let id = request.pathParameters["id"]!
-        guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
         return try audited(request, event: "fhir.everything", action: .patientEverything) { caller, record in
-            try pool.with { session in
-                let access = try FHIRAccess(
-                    session: session, caller: caller, request: request, now: clock.unixSeconds())
+            guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
+            return try pool.with { session in
+                let access = try self.access(session, caller, request, &record)
                 let decision = try access.decide(.patientEverything, patientID: id)
                 record.decision = decision
                 record.patient = id
@@ -187,7 +201,7 @@ struct FHIRRoutes {
                 status: 415, issueCode: "not-supported", detail: "Send the Bundle as application/fhir+json.")
         }
         return try pool.with { session in
-            let access = try FHIRAccess(session: session, caller: caller, request: request, now: clock.unixSeconds())
+            let access = try self.access(session, caller, request, &record)
             let decision = try access.decide(.importBundle, patientID: nil)
             record.decision = decision
             guard decision.allowed else { throw FHIRAccess.refusal(decision) }
@@ -228,6 +242,8 @@ struct AccessRecord {
     var decision: Decision?
     var patient: String?
     var resources: [String] = []
+    /// The break-glass grant the request named, when it exists.
+    var namedGrant: Grant?
 }
 
 extension FHIRRoutes {
@@ -236,15 +252,17 @@ extension FHIRRoutes {
     /// entry cannot be made durable the request fails with 503 and nothing is disclosed.
     /// A disclosure's entry is awaited through the response's gate, not by this thread.
     func audited(
-        _ request: Request, event: String, action: Action,
+        _ request: Request, event: String, action: Action, details: [String: String] = [:],
         _ body: (Caller, inout AccessRecord) throws -> Response
     ) throws -> Response {
         let caller = try request.caller
         var record = AccessRecord()
         func entry(_ outcome: AuditTrail.Outcome, _ status: Int, resources: [String] = []) -> AuditEntry {
-            trail.entry(
+            var entry = trail.entry(
                 request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
-                decision: record.decision, patient: record.patient, resources: resources)
+                decision: record.decision, patient: record.patient, resources: resources, details: details)
+            Self.noteBreakGlass(request, record, in: &entry)
+            return entry
         }
         let response: Response
         do {
@@ -268,6 +286,24 @@ extension FHIRRoutes {
             OperationOutcomeRenderer().render(AuditUnavailable(cause: "commit"), requestID: requestID)
         }
         return gated
+    }
+}
+
+extension FHIRRoutes {
+    /// Puts what a request said about break-glass into its entry: the grant it named, also when
+    /// the grant did not cover it (so a search by grant finds refused reuse of an ended one),
+    /// and, when the grant was what allowed it, the reason and justification given for it.
+    static func noteBreakGlass(_ request: Request, _ record: AccessRecord, in entry: inout AuditEntry) {
+        guard let named = request.headers["X-Break-Glass"] else { return }
+        guard GrantStore.isWellFormedID(named) else {
+            entry.details["break_glass"] = "malformed grant id"
+            return
+        }
+        if entry.grant == nil { entry.grant = named }
+        if let grant = record.namedGrant, grant.id == record.decision?.grantID {
+            entry.reason = grant.reason.rawValue
+            entry.justification = grant.justification
+        }
     }
 }
 

@@ -92,6 +92,40 @@ def test_reads_and_denials_are_recorded_with_the_exact_resources(gateway):
     assert "resources" not in refusal
 
 
+def test_requests_refused_before_a_policy_decision_are_recorded(gateway):
+    server, _, clinician, compliance, _ = gateway
+    impersonating = requests.get(server.url("/fhir/Patient/demo-pat-0001"),
+                                 headers={**clinician, "X-On-Behalf-Of": "dr.colleague"}, timeout=30)
+    assert impersonating.status_code == 400
+    unsupported = requests.get(server.url("/fhir/Binary/x"), headers=clinician, timeout=30)
+    assert unsupported.status_code == 400
+    unknown = requests.get(server.url("/fhir/Observation?patient=demo-pat-0002&foo=bar"), headers=clinician, timeout=30)
+    assert unknown.status_code == 400
+    bad_id = requests.get(server.url("/fhir/Patient/demo-pat-0001/$everything".replace("demo-pat-0001", "a" * 65)),
+                          headers=clinician, timeout=30)
+    assert bad_id.status_code == 400
+    log = {e.get("request_id"): e for e in events(server, compliance, actor="dr.demo", limit=1000)}
+    refused = log[impersonating.headers["X-Request-Id"]]
+    assert (refused["event"], refused["outcome"], refused["status"]) == ("auth.rejected", "denied", 400)
+    assert refused["rule"] == "deny.on_behalf_of_not_allowed" and refused["roles"] == ["clinician"]
+    read = log[unsupported.headers["X-Request-Id"]]
+    assert (read["event"], read["outcome"], read["status"]) == ("fhir.read", "error", 400)
+    search = log[unknown.headers["X-Request-Id"]]
+    assert (search["event"], search["outcome"], search["status"]) == ("fhir.search", "error", 400)
+    assert search["details"]["query"] == "patient=demo-pat-0002&foo=bar"
+    assert log[bad_id.headers["X-Request-Id"]]["event"] == "fhir.everything"
+
+
+def test_searches_record_what_was_searched_for(gateway):
+    server, _, clinician, compliance, _ = gateway
+    empty = requests.get(server.url("/fhir/Patient?name=Nobody-At-All&birthdate=1970"), headers=clinician, timeout=30)
+    assert empty.status_code == 200 and empty.json()["total"] == 0
+    log = {e.get("request_id"): e for e in events(server, compliance, event="fhir.search", limit=1000)}
+    entry = log[empty.headers["X-Request-Id"]]
+    assert entry["details"]["query"] == "name=Nobody-At-All&birthdate=1970"
+    assert "resources" not in entry
+
+
 def test_rejected_tokens_and_failed_logins_are_recorded(gateway):
     server, _, _, compliance, _ = gateway
     rejected = requests.get(server.url("/fhir/Patient/demo-pat-0001"),
@@ -107,6 +141,17 @@ def test_rejected_tokens_and_failed_logins_are_recorded(gateway):
     assert login_entry["event"] == "auth.login"
     assert login_entry["actor"] == "ghost.user"
     assert login_entry["details"]["reason"] == "unknown_user"
+    garbled = requests.post(server.url("/auth/login"), data=b'{"username": "dr.demo", "password": ',
+                            headers={"Content-Type": "application/json"}, timeout=30)
+    assert garbled.status_code == 400
+    wrong_type = requests.post(server.url("/auth/login"), data=b"username=dr.demo",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=30)
+    assert wrong_type.status_code == 415
+    attempts = {e.get("request_id"): e for e in events(server, compliance, event="auth.login", limit=1000)}
+    for response in (garbled, wrong_type):
+        entry = attempts[response.headers["X-Request-Id"]]
+        assert (entry["outcome"], entry["status"], entry["actor"]) == ("error", response.status_code, "anonymous")
+        assert entry["details"]["reason"] == "malformed_request"
 
 
 def test_only_compliance_reads_the_log_and_attempts_are_recorded(gateway):

@@ -134,18 +134,36 @@ def test_the_whole_flow(setup):
                        timeout=30).json()["entries"]
     events = [e["event"] for e in log]
     assert "break_glass.activate" in events
-    read = next(e for e in log if e["event"] == "fhir.read")
+    read = next(e for e in log if e["event"] == "fhir.read" and e["outcome"] == "allowed")
     assert read["purpose"] == "BTG" and read["grant"] == grant["id"] and read["rule"] == "clinician.break_glass"
+    # Every access under the grant carries why it was opened, not only the activation.
+    assert read["reason"] == "emergency-treatment" and read["justification"] == JUSTIFICATION
     activate = next(e for e in log if e["event"] == "break_glass.activate")
     assert activate["justification"] == JUSTIFICATION and activate["reason"] == "emergency-treatment"
+    # The grant named for another patient is refused, and a search by grant finds the attempt.
+    by_request = {e.get("request_id"): e for e in log}
+    misuse = by_request[other.headers["X-Request-Id"]]
+    assert misuse["outcome"] == "denied" and misuse["rule"] == "deny.grant_wrong_patient"
+    assert "justification" not in misuse
+    mine = requests.get(server.url("/audit/events"), headers=compliance, params={"actor": "dr.demo", "limit": 1000},
+                        timeout=30).json()["entries"]
+    entry = next(e for e in mine if e.get("request_id") == malformed.headers["X-Request-Id"])
+    assert entry["status"] == 400 and entry["details"]["break_glass"] == "malformed grant id"
+    assert "grant" not in entry
 
     listed = requests.get(server.url("/break-glass"), headers=clinician, timeout=30).json()["grants"]
     assert any(g["id"] == grant["id"] and g["status"] == "active" for g in listed)
 
     ended = requests.delete(server.url(f"/break-glass/{grant['id']}"), headers=clinician, timeout=30)
     assert ended.status_code == 200
-    assert requests.get(untreated, headers=named, timeout=30).status_code == 403
+    reuse = requests.get(untreated, headers=named, timeout=30)
+    assert reuse.status_code == 403
     assert receiver.wait_for("break_glass.ended")
+    after = requests.get(server.url("/audit/events"), headers=compliance, params={"grant": grant["id"], "limit": 100},
+                         timeout=30).json()["entries"]
+    refused = next(e for e in after if e.get("request_id") == reuse.headers["X-Request-Id"])
+    assert refused["outcome"] == "denied" and refused["rule"] == "deny.grant_revoked"
+    assert refused["grant"] == grant["id"] and refused["patient"] == "demo-pat-0002"
 
     pending = requests.get(server.url("/reviews"), headers=compliance, params={"status": "pending"}, timeout=30)
     assert grant["id"] in pending.text
