@@ -147,3 +147,34 @@ extension AuditEntry {
         return members
     }
 }
+
+extension AuditEntry {
+    /// The patients whose records this entry concerns: its patient compartment, and every
+    /// patient whose own Patient resource it lists (a search that returned several patients
+    /// names none of them in `patient`). In order of first appearance, without repeats.
+    public var patients: [String] {
+        var found: [String] = []
+        if let patient, !patient.isEmpty { found.append(patient) }
+        for resource in resources where resource.hasPrefix(Self.patientPrefix) {
+            let id = String(resource.dropFirst(Self.patientPrefix.count))
+            if !id.isEmpty && !found.contains(id) { found.append(id) }
+        }
+        return found
+    }
+
+    /// Whether this entry concerns the records of `patient` (see ``patients``).
+    public func concerns(patient id: String) -> Bool {
+        guard !id.isEmpty else { return false }
+        return patient == id || resources.contains(Self.patientPrefix + id)
+    }
+
+    /// The resources of this entry that belong to `patient`: all of them when the entry is
+    /// about that patient's compartment, else only the patient's own Patient resource. An
+    /// accounting given to one patient must not list other patients' records.
+    public func resources(of id: String) -> [String] {
+        if !id.isEmpty && patient == id { return resources }
+        return resources.filter { $0 == Self.patientPrefix + id }
+    }
+
+    private static let patientPrefix = "Patient/"
+}

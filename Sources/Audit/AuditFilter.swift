@@ -33,14 +33,18 @@ public struct AuditFilter: Sendable, Equatable {
     }
 
     /// Whether `entry` is selected: the same test the compliance index answers in SQL, where
-    /// an empty patient or grant is stored as no value and so matches nothing.
+    /// an empty patient or grant is stored as no value and so matches nothing. A patient
+    /// selects every entry that concerns that patient's records (``AuditEntry/patients``).
     public func matches(_ entry: AuditEntry) -> Bool {
         func given(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
         let equalities: [(wanted: String?, actual: String?)] = [
-            (actor, entry.actor), (patient, given(entry.patient)), (event, entry.event),
+            (actor, entry.actor), (event, entry.event),
             (action, entry.action), (outcome, entry.outcome), (grant, given(entry.grant)),
         ]
         for (wanted, actual) in equalities where wanted != nil && wanted != actual {
+            return false
+        }
+        if let patient, !entry.concerns(patient: patient) {
             return false
         }
         if let since, entry.time < since {

@@ -162,7 +162,7 @@ enum Term {
         var terms = [
             actor(entry.actor), event(entry.event), action(entry.action), outcome(entry.outcome),
         ]
-        if let patient = entry.patient, !patient.isEmpty {
+        for patient in entry.patients {
             terms.append(Self.patient(patient))
         }
         if let grant = entry.grant, !grant.isEmpty {

@@ -37,34 +37,41 @@ public final class AuditReader {
         throws(AuditError) -> AuditPage
     {
         let fields: [(StaticString, String?)] = [
-            ("actor", filter.actor), ("patient", filter.patient), ("event", filter.event),
+            ("actor", filter.actor), ("event", filter.event),
             ("action", filter.action), ("outcome", filter.outcome), ("grant", filter.grant),
         ]
         let selection = Selection(
             terms: Term.all(of: filter), since: filter.since, until: filter.until,
             needles: fields.compactMap { name, value in
                 value.map { AuditCanonicalEncoder.member(name, $0) }
-            },
+            } + (filter.patient.map { [Self.patientNeedle($0)] } ?? []),
             matches: filter.matches)
         return try page(selection, limit: limit, after: cursor)
     }
 
     /// The accounting of disclosures for `patient`: entries where PHI of that patient was
-    /// released (outcome "allowed" with at least one resource), oldest first.
+    /// released (outcome "allowed" with at least one of the patient's resources), oldest
+    /// first. Entries are returned whole; ``AuditEntry/resources(of:)`` says which of their
+    /// resources were that patient's.
     public func disclosures(patient: String, limit: Int, after cursor: Int64 = 0)
         throws(AuditError) -> AuditPage
     {
         let selection = Selection(
             terms: [Term.patient(patient), Term.outcome("allowed")], since: nil, until: nil,
-            needles: [
-                AuditCanonicalEncoder.member("patient", patient),
-                AuditCanonicalEncoder.member("outcome", "allowed"),
-            ],
+            needles: [Self.patientNeedle(patient), AuditCanonicalEncoder.member("outcome", "allowed")],
             matches: { entry in
-                !patient.isEmpty && entry.patient == patient && entry.outcome == "allowed"
-                    && !entry.resources.isEmpty
+                entry.outcome == "allowed" && !entry.resources(of: patient).isEmpty
             })
         return try page(selection, limit: limit, after: cursor)
+    }
+
+    /// Bytes every stored entry concerning `patient` holds, whether the id is its `patient`
+    /// member (`"patient":"ID"`) or a resource (`"Patient/ID"`): the id as an encoded string,
+    /// up to its closing quote.
+    static func patientNeedle(_ patient: String) -> [UInt8] {
+        var quoted: [UInt8] = []
+        AuditCanonicalEncoder.appendString(patient, to: &quoted)
+        return Array(quoted.dropFirst())
     }
 
     /// The entry at `seq`, or nil when there is none.
@@ -173,12 +180,12 @@ public final class AuditReader {
         return AuditPage(entries: entries, nextCursor: more ? entries.last?.seq : nil)
     }
 
-    /// The last seq the index covers; 0 for a log whose schema predates the index (a copy
-    /// from an older version, read offline), which is then read entry by entry.
+    /// The last seq the index covers; 0 for a log whose schema predates the index in its
+    /// present form (a copy from an older version, read offline), which is then read entry
+    /// by entry.
     private func indexedSeq() throws -> Int64 {
-        let exists = try database.scalar(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_blocks'")
-        guard exists == 1 else {
+        let version = try database.scalar("PRAGMA user_version") ?? 0
+        guard version >= AuditSchema.currentIndexVersion else {
             return 0
         }
         return try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0

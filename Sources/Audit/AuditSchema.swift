@@ -22,7 +22,11 @@ public enum AuditSchema {
     ]
 
     /// Schema scripts, oldest first (`PRAGMA user_version` counts them). Never edit a shipped one.
-    public static let migrator = Migrator(scripts: [version1, version2])
+    public static let migrator = Migrator(scripts: [version1, version2, version3])
+
+    /// The schema version from which `audit_blocks` and `audit_terms` hold the index as this
+    /// program writes it; a reader treats an older file's index as absent.
+    static let currentIndexVersion: Int64 = 3
 
     /// Brings the schema of `database` up to date.
     public static func migrate(_ database: Database) throws(AuditError) {
@@ -90,6 +94,35 @@ public enum AuditSchema {
 
     private static let version2 = """
         DROP TABLE audit_index;
+        CREATE TABLE audit_blocks(
+            first_seq INTEGER PRIMARY KEY,
+            last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),
+            min_time INTEGER NOT NULL,
+            max_time INTEGER NOT NULL
+        );
+        CREATE TABLE audit_terms(
+            term TEXT NOT NULL,
+            block INTEGER NOT NULL,
+            PRIMARY KEY (term, block)
+        ) WITHOUT ROWID;
+
+        CREATE TRIGGER audit_blocks_no_update BEFORE UPDATE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_blocks_no_delete BEFORE DELETE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_terms_no_update BEFORE UPDATE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
+        CREATE TRIGGER audit_terms_no_delete BEFORE DELETE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
+        """
+
+    /// Version 3 indexes an entry under every patient it concerns, also those named only by
+    /// their Patient resource (a search returning several patients). The index is derived
+    /// data: its tables are emptied by being recreated, and the writer rebuilds them from the
+    /// log when it opens it, as after version 2.
+    private static let version3 = """
+        DROP TABLE audit_terms;
+        DROP TABLE audit_blocks;
         CREATE TABLE audit_blocks(
             first_seq INTEGER PRIMARY KEY,
             last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),

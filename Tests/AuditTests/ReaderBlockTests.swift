@@ -163,7 +163,7 @@ struct ReaderBlockTests {
         configuration.indexBatchSize = 4
         let writer = try AuditWriter(configuration: configuration, signingKey: Samples.signingKey)
         let database = try Database(path: path, readOnly: true)
-        #expect(try database.scalar("PRAGMA user_version") == 2)
+        #expect(try database.scalar("PRAGMA user_version") == 3)
         #expect(
             try database.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_index'") == 0)
         let blocks = try database.query("SELECT first_seq, last_seq FROM audit_blocks ORDER BY first_seq") {
