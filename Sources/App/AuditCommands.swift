@@ -97,7 +97,8 @@ public enum AuditTools {
         do {
             (filter, _, cursor) = try AuditRoutes.filter(filterItems)
         } catch let problem as HTTPProblem {
-            throw AuditToolError("invalid filter: " + problem.detail, usage: true)
+            let detail = problem.detail.hasSuffix(".") ? String(problem.detail.dropLast()) : problem.detail
+            throw AuditToolError("invalid filter: " + detail, usage: true)
         } catch {
             throw AuditToolError("invalid filter")
         }
