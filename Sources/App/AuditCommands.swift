@@ -1,7 +1,25 @@
 import Audit
 import Crypto
 import Foundation
+import Server
 import Store
+
+/// Why an offline audit command could not run, in words for the person who typed it.
+///
+/// `isUsage` separates a command given wrongly (an option value out of its set, a malformed
+/// filter) from a run that failed (a missing file, an unreadable database). The message names
+/// paths and options only: never a key, a note or an entry's contents.
+public struct AuditToolError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let isUsage: Bool
+
+    init(_ message: String, usage: Bool = false) {
+        self.message = message
+        self.isUsage = usage
+    }
+
+    public var description: String { message }
+}
 
 /// The offline side of the audit log for the command line: verification of a copy, and exports.
 public enum AuditTools {
@@ -13,18 +31,34 @@ public enum AuditTools {
         public var entriesPerSecond: Int
     }
 
+    /// The largest public key or anchor file read; both are a few hundred bytes.
+    static let maximumTextFileBytes = 64 * 1024
+
     /// Verifies the log at `database` against the public key PEM at `publicKeyPath`, optionally
     /// against an anchor checkpoint (a signed note kept outside this machine).
+    ///
+    /// Throws when a file cannot be read or the key is not an Ed25519 public key; a log or an
+    /// anchor that fails verification is a result, not an error.
     public static func verify(
         database path: String, publicKeyPath: String, keyName: String, anchorPath: String?
-    ) throws -> Verification {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw AdministrationError("no audit database at \(path)")
+    ) throws(AuditToolError) -> Verification {
+        try requireDatabase(path)
+        let pem = try readText(publicKeyPath, what: "the public key file")
+        let publicKey: Ed25519PublicKey
+        do {
+            publicKey = try Ed25519PublicKey(pem: pem)
+        } catch {
+            throw AuditToolError("the public key file \(publicKeyPath) is not an Ed25519 public key in PEM form")
         }
-        let pem = try String(contentsOfFile: publicKeyPath, encoding: .utf8)
-        let publicKey = try Ed25519PublicKey(pem: pem)
-        let anchor = try anchorPath.map { try String(contentsOfFile: $0, encoding: .utf8) }
-        let database = try Database(path: path, readOnly: true)
+        let anchor = try anchorPath.map { path throws(AuditToolError) in
+            try readText(path, what: "the anchor file")
+        }
+        let database: Database
+        do {
+            database = try Database(path: path, readOnly: true)
+        } catch {
+            throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
+        }
         let started = Date()
         let report = AuditVerifier.verify(database: database, publicKey: publicKey, keyName: keyName, anchor: anchor)
         let seconds = max(Date().timeIntervalSince(started), 1e-6)
@@ -38,8 +72,8 @@ public enum AuditTools {
             summary += ", head \(report.headSeq)"
             if report.anchorChecked { summary += ", anchor matched" }
             if report.entriesAfterLastCheckpoint > 0 {
-                summary +=
-                    "; \(report.entriesAfterLastCheckpoint) entries after the last checkpoint are covered by the chain only"
+                summary += "; \(report.entriesAfterLastCheckpoint) entries after the last checkpoint"
+                summary += " are covered by the chain only"
             }
         }
         summary += String(format: " [%.3f s, %d entries/s]", seconds, rate)
@@ -48,18 +82,98 @@ public enum AuditTools {
     }
 
     /// Writes the log at `database` in `format` to `output`, page by page.
+    ///
+    /// An unknown format or a malformed filter value is a usage error; the filter names are
+    /// the query parameters of `/audit/export`, which the caller has already checked.
     public static func export(
         database path: String, format name: String, filterItems: [(name: String, value: String)],
         to output: FileHandle
-    ) throws {
+    ) throws(AuditToolError) {
         guard let format = AuditExportFormat(rawValue: name) else {
-            throw AdministrationError("--format is ndjson, fhir or cef")
+            throw AuditToolError("--format is ndjson, fhir or cef", usage: true)
         }
-        let (filter, _, cursor) = try AuditRoutes.filter(filterItems)
-        let stream = AuditExportStream(
-            reader: try AuditReader.open(path: path), filter: filter, cursor: cursor, format: format)
-        while let piece = try stream.next() {
-            output.write(Data(piece))
+        let filter: AuditFilter
+        let cursor: Int64
+        do {
+            (filter, _, cursor) = try AuditRoutes.filter(filterItems)
+        } catch let problem as HTTPProblem {
+            let detail = problem.detail.hasSuffix(".") ? String(problem.detail.dropLast()) : problem.detail
+            throw AuditToolError("invalid filter: " + detail, usage: true)
+        } catch {
+            throw AuditToolError("invalid filter")
         }
+        try requireDatabase(path)
+        let reader: AuditReader
+        do {
+            reader = try AuditReader.open(path: path)
+        } catch {
+            throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
+        }
+        let stream = AuditExportStream(reader: reader, filter: filter, cursor: cursor, format: format)
+        do {
+            while let piece = try stream.next() {
+                output.write(Data(piece))
+            }
+        } catch {
+            throw AuditToolError("cannot read the audit database \(path): \(reason(error))")
+        }
+    }
+
+    private static func requireDatabase(_ path: String) throws(AuditToolError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AuditToolError("no audit database at \(path)")
+        }
+        guard !isDirectory.boolValue else {
+            throw AuditToolError("no audit database at \(path): it is a directory")
+        }
+    }
+
+    /// The UTF-8 text of a small file the operator named, or an error saying why not.
+    static func readText(_ path: String, what: String) throws(AuditToolError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AuditToolError("cannot read \(what) \(path): no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw AuditToolError("cannot read \(what) \(path): it is a directory")
+        }
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            // try?: closing a file that was only read cannot lose anything.
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumTextFileBytes + 1) ?? Data()
+        } catch {
+            throw AuditToolError("cannot read \(what) \(path): \(reason(error))")
+        }
+        guard data.count <= maximumTextFileBytes else {
+            throw AuditToolError("cannot read \(what) \(path): it is larger than \(maximumTextFileBytes / 1024) KiB")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw AuditToolError("cannot read \(what) \(path): it is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// A short plain reason for a failure to read a file or the database.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? StoreError { return error.message }
+        if let error = error as? AuditError { return error.message }
+        let nsError = error as NSError
+        if nsError.domain == NSCocoaErrorDomain {
+            switch CocoaError.Code(rawValue: nsError.code) {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file"
+            case .fileReadNoPermission: return "permission denied"
+            default: break
+            }
+            if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+                return reason(underlying)
+            }
+        }
+        if nsError.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(nsError.code))).lowercased()
+        }
+        return "the file cannot be read"
     }
 }

@@ -34,8 +34,11 @@ public struct AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidEntry = Code("invalid_entry")
         /// Bytes are not a well-formed audit entry.
         public static let malformedEntry = Code("malformed_entry")
-        /// A signed note is malformed or carries no valid signature from the expected key.
+        /// A signed note carries no valid signature from the expected key.
         public static let badSignature = Code("bad_signature")
+        /// Text is not in signed-note form (no blank line before the signatures, a line that
+        /// is not a signature, a control character).
+        public static let malformedNote = Code("malformed_note")
         /// A checkpoint body does not follow the tlog-checkpoint format.
         public static let malformedCheckpoint = Code("malformed_checkpoint")
         /// The signing key file is missing, unreadable or not an Ed25519 key.

@@ -44,12 +44,10 @@ public enum AuditVerifier {
             report.anchorChecked = true
             do {
                 anchorCheckpoint = try Checkpoint.parse(
-                    signedNote: anchor, publicKey: publicKey, keyName: keyName)
+                    signedNote: SignedNote.normalizingLineEnds(anchor), publicKey: publicKey,
+                    keyName: keyName)
             } catch {
-                findings.append(
-                    AuditVerificationFailure(
-                        seq: 0, reason: .anchorInvalid,
-                        message: "the anchor is not a checkpoint signed by the audit key"))
+                findings.append(anchorFailure(error))
             }
         }
         var sizes = Set(stored.map(\.size))
@@ -100,6 +98,23 @@ public enum AuditVerifier {
         }
     }
 
+    /// What a rejected anchor is reported as: malformed, or not signed by the audit key.
+    private static func anchorFailure(_ error: AuditError) -> AuditVerificationFailure {
+        switch error.code {
+        case .malformedNote:
+            AuditVerificationFailure(
+                seq: 0, reason: .anchorMalformed, message: "the anchor is not a signed note")
+        case .malformedCheckpoint:
+            AuditVerificationFailure(
+                seq: 0, reason: .anchorMalformed,
+                message: "the anchor is a signed note but not a checkpoint")
+        default:
+            AuditVerificationFailure(
+                seq: 0, reason: .anchorInvalid,
+                message: "the anchor is not a checkpoint signed by the audit key")
+        }
+    }
+
     private static func checkStored(
         _ stored: [StoredCheckpoint], scan: ChainScan, publicKey: Ed25519PublicKey,
         keyName: String?
@@ -112,7 +127,8 @@ public enum AuditVerifier {
                     signedNote: row.signedNote, publicKey: publicKey, keyName: keyName)
             } catch {
                 let reason: AuditVerificationFailure.Reason =
-                    error.code == .badSignature ? .checkpointSignature : .checkpointMismatch
+                    error.code == .badSignature || error.code == .malformedNote
+                    ? .checkpointSignature : .checkpointMismatch
                 return [
                     AuditVerificationFailure(
                         seq: row.size, reason: reason, suspectFrom: lastGood + 1,

@@ -56,14 +56,18 @@ public struct Checkpoint: Sendable, Hashable {
     ///
     /// `keyName` defaults to the note's origin line, which tlog-checkpoint recommends as the
     /// key name; the signature must verify under `publicKey` either way.
-    /// Throws `.badSignature` when no valid signature from the key is present and
-    /// `.malformedCheckpoint` when the text is not a checkpoint.
+    /// Throws `.malformedNote` when `signedNote` is not in signed-note form, `.badSignature`
+    /// when no valid signature from the key is present and `.malformedCheckpoint` when the
+    /// signed text is not a checkpoint. The note must be exact: see
+    /// ``SignedNote/normalizingLineEnds(_:)`` for one that came through a copy or a file.
     public static func parse(
         signedNote: String, publicKey: Ed25519PublicKey, keyName: String? = nil
     ) throws(AuditError) -> Checkpoint {
-        guard let (unverifiedText, _) = SignedNote.split(signedNote) else {
+        guard let (unverifiedText, _) = SignedNote.split(signedNote),
+            !SignedNote.containsForbiddenControl(signedNote)
+        else {
             throw AuditError(
-                .badSignature, operation: "parse checkpoint", message: "not a signed note")
+                .malformedNote, operation: "parse checkpoint", message: "not a signed note")
         }
         let origin = String(unverifiedText.prefix { $0 != "\n" })
         guard

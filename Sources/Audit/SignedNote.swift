@@ -123,6 +123,38 @@ public enum SignedNote {
         return verified ? text : nil
     }
 
+    /// `note` with the line-end changes of copying and pasting undone: CRLF becomes LF, and a
+    /// missing final newline or extra trailing blank lines become the one final newline.
+    ///
+    /// Safe before ``verify``: a note never holds a carriage return and always ends in exactly
+    /// one newline after its last signature line, so these changes restore the note that was
+    /// signed and cannot make a different text verify. Anything else (a bare CR, a missing
+    /// blank line, trailing spaces) is left for ``verify`` to reject.
+    public static func normalizingLineEnds(_ note: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(note.utf8.count + 1)
+        var previousWasCR = false
+        for byte in note.utf8 {
+            if previousWasCR, byte != 0x0A {
+                bytes.append(0x0D)
+            }
+            previousWasCR = byte == 0x0D
+            if !previousWasCR {
+                bytes.append(byte)
+            }
+        }
+        if previousWasCR {
+            bytes.append(0x0D)
+        }
+        while bytes.last == 0x0A {
+            bytes.removeLast()
+        }
+        if !bytes.isEmpty {
+            bytes.append(0x0A)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// One parsed signature line: the key name and the decoded key ID and signature.
     struct SignatureLine {
         let name: String
@@ -171,7 +203,7 @@ public enum SignedNote {
         return nil
     }
 
-    private static func containsForbiddenControl(_ text: String) -> Bool {
+    static func containsForbiddenControl(_ text: String) -> Bool {
         text.utf8.contains { $0 < 0x20 && $0 != 0x0A }
     }
 }

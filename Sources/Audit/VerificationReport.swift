@@ -58,8 +58,11 @@ public struct AuditVerificationFailure: Sendable, Equatable, CustomStringConvert
         public static let checkpointMismatch = Reason("checkpoint_mismatch")
         /// The log is shorter than a stored checkpoint says it was (a deleted tail).
         public static let truncated = Reason("truncated")
-        /// The anchor given from outside is not a checkpoint signed by the key.
+        /// The anchor given from outside is a signed note without a valid signature from the key.
         public static let anchorInvalid = Reason("anchor_invalid")
+        /// The anchor given from outside is not a signed note, or its signed text is not a
+        /// checkpoint.
+        public static let anchorMalformed = Reason("anchor_malformed")
         /// The log is shorter than the anchor's size (a tail deleted with its checkpoints).
         public static let anchorNotReached = Reason("anchor_not_reached")
         /// The chain at the anchor's size has another head (the log was rewritten).

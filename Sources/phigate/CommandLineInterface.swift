@@ -63,41 +63,52 @@ enum CommandLineInterface {
         }
     }
 
-    /// Splits `--config FILE` (or `--config=FILE`) from the remaining arguments.
+    /// Splits `--config FILE` (or `--config=FILE`) from the remaining arguments; the option
+    /// wins over PHIGATE_CONFIG, and giving it twice is refused rather than resolved.
     static func configPath(_ arguments: inout [String], environment: [String: String]) -> Result<String?, UsageError> {
-        var path = environment["PHIGATE_CONFIG"]
+        var path: String?
         var rest: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
+            index += 1
+            let given: String
             if argument == "--config" {
-                guard index + 1 < arguments.count else { return .failure(UsageError("--config needs a file")) }
-                path = arguments[index + 1]
-                index += 2
-                continue
-            }
-            if argument.hasPrefix("--config=") {
-                path = String(argument.dropFirst("--config=".count))
+                guard index < arguments.count, !arguments[index].isEmpty, !arguments[index].hasPrefix("--") else {
+                    return .failure(UsageError("--config needs a file"))
+                }
+                given = arguments[index]
+                index += 1
+            } else if argument.hasPrefix("--config=") {
+                given = String(argument.dropFirst("--config=".count))
+                guard !given.isEmpty else { return .failure(UsageError("--config needs a file")) }
             } else {
                 rest.append(argument)
+                continue
             }
-            index += 1
+            guard path == nil else { return .failure(UsageError("--config is given more than once")) }
+            path = given
         }
         arguments = rest
-        return .success(path)
+        return .success(path ?? environment["PHIGATE_CONFIG"])
     }
 
-    static func loadConfiguration(_ arguments: inout [String], environment: [String: String]) -> Configuration? {
+    /// The configuration the arguments and environment select, with `--config` removed from
+    /// `arguments`; or nil and the status to exit with (64 for a malformed `--config`, 78 for
+    /// a configuration that does not load) after the reason was written to stderr.
+    static func loadConfiguration(
+        _ arguments: inout [String], environment: [String: String]
+    ) -> (configuration: Configuration?, status: Int32) {
         switch configPath(&arguments, environment: environment) {
         case .failure(let error):
             writeError("phigate: \(error.message)")
-            return nil
+            return (nil, 64)
         case .success(let path):
             do {
-                return try ConfigurationLoader.load(file: path, environment: environment)
+                return (try ConfigurationLoader.load(file: path, environment: environment), 0)
             } catch {
                 writeError("phigate: \(error)")
-                return nil
+                return (nil, 78)
             }
         }
     }
@@ -112,7 +123,8 @@ enum CommandLineInterface {
             print(serveUsage)
             return 0
         }
-        guard let configuration = loadConfiguration(&arguments, environment: environment) else { return 78 }
+        let loaded = loadConfiguration(&arguments, environment: environment)
+        guard let configuration = loaded.configuration else { return loaded.status }
         guard arguments.isEmpty else {
             writeError("phigate: serve takes no argument '\(arguments[0].prefix(40))'\n\n" + serveUsage)
             return 64

@@ -41,9 +41,8 @@ enum RecordCommands {
     static func runImport(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
         if arguments.contains("--help") { return CommandLineInterface.printHelp(importUsage) }
-        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
-            return 78
-        }
+        let loaded = CommandLineInterface.loadConfiguration(&arguments, environment: environment)
+        guard let configuration = loaded.configuration else { return loaded.status }
         guard !arguments.isEmpty else { return CommandLineInterface.usageError(importUsage) }
         do {
             let admin = try Administration(configuration: configuration)
@@ -93,9 +92,8 @@ enum RecordCommands {
     static func runUser(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
         if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(userUsage) }
-        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
-            return 78
-        }
+        let loaded = CommandLineInterface.loadConfiguration(&arguments, environment: environment)
+        guard let configuration = loaded.configuration else { return loaded.status }
         let verb = arguments.removeFirst()
         do {
             let admin = try Administration(configuration: configuration)
@@ -222,9 +220,8 @@ enum RecordCommands {
     static func runCare(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
         if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(careUsage) }
-        guard let configuration = CommandLineInterface.loadConfiguration(&arguments, environment: environment) else {
-            return 78
-        }
+        let loaded = CommandLineInterface.loadConfiguration(&arguments, environment: environment)
+        guard let configuration = loaded.configuration else { return loaded.status }
         guard arguments.count == 3, arguments[0] == "assign" else { return CommandLineInterface.usageError(careUsage) }
         do {
             let admin = try Administration(configuration: configuration)

@@ -140,6 +140,46 @@ struct SignedNoteTests {
         #expect(error.code == .badSignature)
     }
 
+    @Test(
+        "line ends changed by a copy are undone, and nothing else is",
+        arguments: [
+            (GoVector.note + "\n\n", GoVector.note),
+            (String(GoVector.note.dropLast()), GoVector.note),
+            (GoVector.note.replacingOccurrences(of: "\n", with: "\r\n"), GoVector.note),
+            (GoVector.note.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n", GoVector.note),
+            (GoVector.note, GoVector.note),
+            ("a\rb\n", "a\rb\n"),  // a bare CR is left for verify to refuse
+            ("a \n\n", "a \n"),  // trailing spaces are not line ends
+            ("\n\n", ""),
+        ])
+    func lineEnds(input: String, expected: String) throws {
+        #expect(SignedNote.normalizingLineEnds(input) == expected)
+        let key = try GoVector.privateKey()
+        if expected == GoVector.note {
+            let normalized = SignedNote.normalizingLineEnds(input)
+            #expect(SignedNote.verify(text: normalized, publicKey: key.publicKey, keyName: "PeterNeumann") != nil)
+        }
+    }
+
+    @Test("a checkpoint that is not in signed-note form is malformed, not badly signed")
+    func malformedNote() throws {
+        let key = Samples.signingKey
+        let note = try Checkpoint.sign(
+            origin: "phigate.test/audit", size: 42, headHash: Self.headHash, signedAt: 99,
+            keyName: key.keyName, key: key.privateKey
+        ).signedNote
+        let broken = [
+            String(note.dropLast()), note + "\n", note.replacingFirst("\n\n", with: "\n"),
+            note.replacingFirst("\n", with: "\r\n"),
+        ]
+        for text in broken {
+            let error = try #require(throws: AuditError.self) {
+                try Checkpoint.parse(signedNote: text, publicKey: key.publicKey)
+            }
+            #expect(error.code == .malformedNote)
+        }
+    }
+
     @Test("the tlog-checkpoint example body parses; it has no phigate time line")
     func c2spExample() throws {
         let body =

@@ -199,4 +199,61 @@ struct VerifierTests {
         #expect(report.ok)
         #expect(report.entriesAfterLastCheckpoint == 100)
     }
+
+    /// An anchor file as it may arrive: changed only in its line ends, or broken otherwise.
+    enum AnchorForm: String, CaseIterable, CustomTestStringConvertible {
+        case extraTrailingNewline
+        case noTrailingNewline
+        case crlf
+        case crlfWithTrailingBlankLines
+        case noBlankLineBeforeSignature
+        case bareCarriageReturn
+        case signedTextNotACheckpoint
+        case signedTextEdited
+
+        var testDescription: String { rawValue }
+
+        func apply(to note: String) throws -> String {
+            switch self {
+            case .extraTrailingNewline: note + "\n"
+            case .noTrailingNewline: String(note.dropLast())
+            case .crlf: note.replacingOccurrences(of: "\n", with: "\r\n")
+            case .crlfWithTrailingBlankLines: note.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n\r\n"
+            case .noBlankLineBeforeSignature: note.replacingOccurrences(of: "\n\n", with: "\n")
+            case .bareCarriageReturn: note.replacingFirst("\n", with: "\r")
+            case .signedTextNotACheckpoint:
+                try SignedNote.sign(
+                    text: "phigate.test/audit\nnot a size\n", keyName: Samples.signingKey.keyName,
+                    privateKey: Samples.signingKey.privateKey)
+            case .signedTextEdited: note.replacingFirst("\ntime ", with: "\ntime 9")
+            }
+        }
+
+        /// The reason the verifier must give, or nil when the anchor must match.
+        var expected: (reason: Reason, message: String)? {
+            switch self {
+            case .extraTrailingNewline, .noTrailingNewline, .crlf, .crlfWithTrailingBlankLines: nil
+            case .noBlankLineBeforeSignature, .bareCarriageReturn: (.anchorMalformed, "not a signed note")
+            case .signedTextNotACheckpoint: (.anchorMalformed, "not a checkpoint")
+            case .signedTextEdited: (.anchorInvalid, "not a checkpoint signed by the audit key")
+            }
+        }
+    }
+
+    @Test(
+        "an anchor copied with other line ends still verifies; a broken one is malformed, not forged",
+        arguments: AnchorForm.allCases)
+    func anchorForms(form: AnchorForm) throws {
+        let pristine = try PristineLog.shared.get()
+        let anchor = try form.apply(to: try #require(pristine.notes[300]))
+        let report = try TamperedCopy(pristine).verify(anchor: anchor)
+        #expect(report.anchorChecked)
+        guard let expected = form.expected else {
+            #expect(report.ok, "\(String(describing: report.firstBad))")
+            return
+        }
+        let found = try #require(report.firstBad)
+        #expect(found.reason == expected.reason)
+        #expect(found.message.hasSuffix(expected.message), "\(found.message)")
+    }
 }

@@ -1,0 +1,173 @@
+"""The audit command line from the outside: anchors as people save them, plain one-line errors,
+exit status 64 for every usage error, and the bounds of the time filters."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+
+import pytest
+
+from phigate_process import clean_environment, phigate_bin, start_server
+
+
+def cli(data_dir, *args):
+    return subprocess.run([phigate_bin(), *args], env=clean_environment({"PHIGATE_DATA_DIR": data_dir}),
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory):
+    """A data directory whose audit log has a few entries and a checkpoint over all of them."""
+    data_dir = str(tmp_path_factory.mktemp("audit-cli") / "data")
+    for name in ("nurse.one", "nurse.two"):
+        added = subprocess.run([phigate_bin(), "user", "add", name, "--role", "registrar", "--password-stdin"],
+                               input="registrar-password-9\n", capture_output=True, text=True, timeout=60,
+                               env=clean_environment({"PHIGATE_DATA_DIR": data_dir}))
+        assert added.returncode == 0, added.stderr
+    server = start_server(data_dir=data_dir)
+    server.stop()
+    return data_dir
+
+
+def latest_note(data_dir):
+    db = sqlite3.connect(f"file:{data_dir}/audit.sqlite?mode=ro", uri=True)
+    try:
+        size, note = db.execute("SELECT size, signed_note FROM audit_checkpoints ORDER BY size DESC").fetchone()
+        (head,) = db.execute("SELECT max(seq) FROM audit_log").fetchone()
+    finally:
+        db.close()
+    assert size == head, "the shutdown checkpoint covers the whole log"
+    return note
+
+
+def one_line(text):
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def no_dump(text):
+    for internal in ("Error Domain", "NSCocoaErrorDomain", "HTTPProblem", "StoreError(", "AuditError("):
+        assert internal not in text, text
+
+
+@pytest.mark.parametrize("form", [
+    "exact", "jq -r (one extra newline)", "no final newline", "crlf", "crlf and blank lines",
+])
+def test_anchor_saved_with_other_line_ends_verifies(log_dir, tmp_path, form):
+    note = latest_note(log_dir)
+    text = {
+        "exact": note,
+        "jq -r (one extra newline)": note + "\n",
+        "no final newline": note.rstrip("\n"),
+        "crlf": note.replace("\n", "\r\n"),
+        "crlf and blank lines": note.replace("\n", "\r\n") + "\r\n\r\n",
+    }[form]
+    anchor = tmp_path / "anchor.txt"
+    anchor.write_bytes(text.encode())
+    out = cli(log_dir, "audit", "verify", "--anchor", str(anchor))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "anchor matched" in out.stdout
+
+
+def test_anchor_from_the_checkpoints_endpoint_through_jq(log_dir, tmp_path):
+    """`jq -r .checkpoints[-1].signed_note > a.txt` writes the note and one more newline."""
+    body = json.dumps({"checkpoints": [{"signed_note": latest_note(log_dir)}]})
+    jq = subprocess.run(["jq", "-r", ".checkpoints[-1].signed_note"], input=body, capture_output=True, text=True)
+    if jq.returncode != 0 and "not found" in jq.stderr:
+        pytest.skip("jq is not installed")
+    anchor = tmp_path / "a.txt"
+    anchor.write_text(jq.stdout)
+    out = cli(log_dir, "audit", "verify", "--anchor", str(anchor))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("form,reason,message", [
+    ("no blank line", "anchor_malformed", "the anchor is not a signed note"),
+    ("not text at all", "anchor_malformed", "the anchor is not a signed note"),
+    ("edited time", "anchor_invalid", "the anchor is not a checkpoint signed by the audit key"),
+])
+def test_broken_anchor_is_named_for_what_it_is(log_dir, tmp_path, form, reason, message):
+    note = latest_note(log_dir)
+    text = {
+        "no blank line": note.replace("\n\n", "\n"),
+        "not text at all": "hello\n",
+        "edited time": note.replace("\ntime ", "\ntime 9", 1),
+    }[form]
+    anchor = tmp_path / "anchor.txt"
+    anchor.write_text(text)
+    out = cli(log_dir, "audit", "verify", "--anchor", str(anchor))
+    assert out.returncode == 1
+    assert reason in out.stdout and message in out.stdout, out.stdout
+    report = json.loads(cli(log_dir, "audit", "verify", "--anchor", str(anchor), "--json").stdout)
+    assert report["first_bad"]["reason"] == reason
+
+
+@pytest.mark.parametrize("option,what", [("--public-key", "the public key file"), ("--anchor", "the anchor file")])
+def test_a_missing_file_is_one_plain_line(log_dir, tmp_path, option, what):
+    missing = str(tmp_path / "nowhere.txt")
+    out = cli(log_dir, "audit", "verify", option, missing)
+    assert out.returncode == 1
+    line = one_line(out.stderr)
+    no_dump(line)
+    assert f"cannot read {what} {missing}: no such file" in line
+
+
+def test_a_public_key_that_is_not_one_is_named(log_dir, tmp_path):
+    key = tmp_path / "key.pub"
+    key.write_text("not a key\n")
+    out = cli(log_dir, "audit", "verify", "--public-key", str(key))
+    assert out.returncode == 1
+    line = one_line(out.stderr)
+    assert "is not an Ed25519 public key" in line and "not a key" not in line
+
+
+def test_a_missing_database_is_one_plain_line(log_dir, tmp_path):
+    for verb in (["verify"], ["export", "--format", "ndjson"]):
+        out = cli(log_dir, "audit", *verb, "--db", str(tmp_path / "none.sqlite"))
+        assert out.returncode == 1
+        assert "no audit database at" in one_line(out.stderr)
+
+
+@pytest.mark.parametrize("args,says", [
+    (["export", "--format", "xml"], "--format is ndjson, fhir or cef"),
+    (["export"], "--format is required"),
+    (["export", "--format", "ndjson", "--outcome", "maybe"], "outcome is allowed, denied or error"),
+    (["export", "--format", "ndjson", "--since", "yesterday"], "since must be"),
+    (["export", "--format", "ndjson", "--limit", "5"], "unknown option --limit"),
+    (["export", "--format", "ndjson", "--json"], "unknown option --json"),
+    (["export", "--format", "ndjson", "--format", "cef"], "--format is given more than once"),
+    (["export", "--format=ndjson", "--actor", "a", "--actor=b"], "--actor is given more than once"),
+    (["verify", "--db", "a.sqlite", "--db", "b.sqlite"], "--db is given more than once"),
+    (["verify", "--json", "--json"], "--json is given more than once"),
+    (["verify", "--bogus", "x"], "unknown option --bogus"),
+    (["verify", "--anchor"], "--anchor needs a value"),
+    (["verify", "--db", "--json"], "--db needs a value"),
+    (["verify", "--db", ""], "--db needs a value"),
+    (["verify", "stray"], "unexpected argument 'stray'"),
+    (["check"], "unknown subcommand 'check'"),
+    (["verify", "--config", "a.json", "--config", "b.json"], "--config is given more than once"),
+    (["verify", "--config"], "--config needs a file"),
+])
+def test_usage_errors_exit_64_with_one_line(log_dir, args, says):
+    out = cli(log_dir, "audit", *args)
+    assert out.returncode == 64, out.stdout + out.stderr
+    line = one_line(out.stderr)
+    no_dump(line)
+    assert says in line
+    assert out.stdout == ""
+
+
+def test_since_is_inclusive_and_until_exclusive(log_dir):
+    out = cli(log_dir, "audit", "export", "--format", "ndjson")
+    assert out.returncode == 0, out.stderr
+    log = [json.loads(line) for line in out.stdout.splitlines()]
+    time = log[-1]["time"]
+    at_that_time = {e["seq"] for e in log if e["time"] == time}
+    since = cli(log_dir, "audit", "export", "--format", "ndjson", "--since", str(time))
+    until = cli(log_dir, "audit", "export", "--format=ndjson", f"--until={time}")
+    assert since.returncode == 0 and until.returncode == 0, since.stderr + until.stderr
+    assert at_that_time <= {json.loads(line)["seq"] for line in since.stdout.splitlines()}
+    assert not at_that_time & {json.loads(line)["seq"] for line in until.stdout.splitlines()}
