@@ -55,9 +55,9 @@ public enum AuditTools {
         guard let format = AuditExportFormat(rawValue: name) else {
             throw AdministrationError("--format is ndjson, fhir or cef")
         }
-        let (filter, _, cursor) = try AuditRoutes.filter(filterItems)
+        let (filter, limit, cursor) = try AuditRoutes.filter(filterItems, maximumLimit: nil)
         let stream = AuditExportStream(
-            reader: try AuditReader.open(path: path), filter: filter, cursor: cursor, format: format)
+            reader: try AuditReader.open(path: path), filter: filter, cursor: cursor, limit: limit, format: format)
         while let piece = try stream.next() {
             output.write(Data(piece))
         }

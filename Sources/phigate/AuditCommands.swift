@@ -8,6 +8,7 @@ enum AuditCommands {
           phigate audit verify [--db FILE] [--public-key FILE] [--key-name NAME] [--anchor FILE] [--json]
           phigate audit export --format ndjson|fhir|cef [--db FILE] [--actor U] [--patient ID]
                                [--event E] [--outcome allowed|denied|error] [--since T] [--until T] [--grant G]
+                               [--limit N] [--cursor SEQ]
 
         verify re-derives every hash of the audit log from the stored bytes, checks each entry's
         canonical form, sequence continuity and every signed checkpoint, and names the first bad
@@ -18,6 +19,7 @@ enum AuditCommands {
 
         export writes the log to standard output: canonical entries (ndjson), FHIR R4 AuditEvent
         NDJSON (fhir), or CEF lines for a SIEM (cef). Times are RFC 3339 or Unix milliseconds.
+        --limit stops after N entries; --cursor resumes after the entry numbered SEQ.
         """
 
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {

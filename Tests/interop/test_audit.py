@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from phigate_process import clean_environment, phigate_bin, start_server
+from rawhttp import RawConnection
 
 CREDENTIAL = re.compile(r"^\s+(\S+)\s+(clinician|registrar|compliance|security-admin|ehr-system)\s+(\S+)\s*$")
 
@@ -194,6 +195,75 @@ def test_cef_export_is_well_formed_and_gzip_on_request(gateway):
         match = header.match(line)
         assert match, line
         assert re.match(r"^rt=\d+ externalId=\d+ suser=", match.group(1)), line
+
+
+def raw_get(server, target, headers):
+    """A GET sent byte for byte: requests re-encodes a bad escape such as %ZZ before sending it."""
+    with RawConnection(server.address, timeout=30) as conn:
+        return conn.request("GET", target, list(headers.items()))
+
+
+def test_failed_compliance_calls_are_recorded_with_their_real_status(gateway):
+    server, _, _, compliance, _ = gateway
+    calls = [("/audit/events?cursor=abc", 400, "audit.query"), ("/audit/events/999999", 404, "audit.query"),
+             ("/audit/events?actor=%ZZ", 400, "audit.query"), ("/audit/verify?x=1", 400, "audit.verify"),
+             ("/audit/disclosures", 400, "audit.disclosures"), ("/audit/export?format=xml", 400, "audit.export")]
+    expected = {}
+    for target, status, event in calls:
+        response = raw_get(server, target, compliance)
+        assert response.status == status, target
+        expected[response.header("X-Request-Id")] = (status, event)
+    answered = requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30)
+    assert answered.status_code == 200
+    log = {e.get("request_id"): e for e in events(server, compliance, limit=1000, event="audit.query")}
+    log.update({e.get("request_id"): e for e in events(server, compliance, limit=1000, outcome="error")})
+    for request_id, (status, event) in expected.items():
+        entry = log[request_id]
+        assert (entry["event"], entry["outcome"], entry["status"]) == (event, "error", status)
+    ok = next(e for e in events(server, compliance, limit=1000, event="audit.checkpoints")
+              if e.get("request_id") == answered.headers["X-Request-Id"])
+    assert (ok["outcome"], ok["status"]) == ("allowed", 200)
+
+
+@pytest.mark.parametrize("target, detail", [
+    ("/audit/disclosures?patient=A&patient=B", "Each parameter may appear once; patient is repeated."),
+    ("/audit/disclosures?patient=demo-pat-0001&bogus=1", "Unsupported parameter; the parameters are patient."),
+    ("/audit/events?format=cef", None),
+    ("/audit/events?actor=%ZZ", "The query string is malformed."),
+    ("/audit/events?actor=%C3%28", "The query string is malformed."),
+    ("/audit/disclosures?patient=%ZZ", "The query string is malformed."),
+    ("/audit/export?format=cef&actor=%ZZ", "The query string is malformed."),
+    ("/audit/export?format=cef&format=fhir", "Each parameter may appear once; format is repeated."),
+    ("/audit/export?format=cef&bogus=1", None),
+    ("/audit/export?limit=0", None),
+    ("/audit/events/1?limit=1", "This endpoint takes no parameters."),
+    ("/audit/verify?limit=1", "This endpoint takes no parameters."),
+    ("/audit/checkpoints?limit=1", "This endpoint takes no parameters."),
+    ("/audit/public-key?x=1", "This endpoint takes no parameters."),
+])
+def test_every_compliance_endpoint_refuses_parameters_it_does_not_define(gateway, target, detail):
+    server, _, _, compliance, _ = gateway
+    response = raw_get(server, target, compliance)
+    assert response.status == 400, target
+    assert response.header("Content-Type").startswith("application/problem+json")
+    if detail:
+        assert json.loads(response.body)["detail"] == detail
+
+
+def test_export_honours_limit_and_cursor(gateway):
+    server, _, _, compliance, _ = gateway
+    for _ in range(3):
+        assert requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30).status_code == 200
+    one = requests.get(server.url("/audit/export"), headers=compliance, params={"limit": 1}, timeout=60)
+    assert one.status_code == 200
+    assert [json.loads(line)["seq"] for line in one.text.splitlines()] == [1]
+    page = requests.get(server.url("/audit/export"), headers=compliance,
+                        params={"format": "cef", "limit": 3, "cursor": 1}, timeout=60)
+    assert [re.search(r" externalId=(\d+) ", line).group(1) for line in page.text.splitlines()] == ["2", "3", "4"]
+    filtered = requests.get(server.url("/audit/export"), headers=compliance,
+                            params={"event": "audit.checkpoints", "limit": 2}, timeout=60)
+    lines = [json.loads(line) for line in filtered.text.splitlines()]
+    assert len(lines) == 2 and all(e["event"] == "audit.checkpoints" for e in lines)
 
 
 def copy_log(data_dir, tmp_path):
