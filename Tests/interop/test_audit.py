@@ -266,6 +266,25 @@ def test_export_honours_limit_and_cursor(gateway):
     assert len(lines) == 2 and all(e["event"] == "audit.checkpoints" for e in lines)
 
 
+def test_fhir_export_codes_a_failed_request_as_a_failure(gateway):
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    server, passwords, _, compliance, _ = gateway
+    ehr = login(server, "ehr.demo", passwords["ehr.demo"])
+    invalid = requests.post(server.url("/fhir"), headers={**ehr, "Content-Type": "application/fhir+json"},
+                            data=b'{"resourceType":"Bundle","type":"transaction","entry":7}', timeout=30)
+    assert invalid.status_code == 400, invalid.text
+    request_id = invalid.headers["X-Request-Id"]
+    response = requests.get(server.url("/audit/export"), headers=compliance,
+                            params={"format": "fhir", "event": "fhir.transaction"}, timeout=60)
+    mapped = [json.loads(line) for line in response.text.splitlines()]
+    for event in mapped:
+        AuditEvent.model_validate(event)
+    failed = next(e for e in mapped
+                  if any(x["what"].get("identifier", {}).get("value") == request_id for x in e["entity"]))
+    assert failed["outcome"] == "4"
+
+
 def copy_log(data_dir, tmp_path):
     for suffix in ("", "-wal", "-shm"):
         source = os.path.join(data_dir, "audit.sqlite" + suffix)

@@ -138,6 +138,7 @@ def test_the_whole_flow(setup):
     assert read["purpose"] == "BTG" and read["grant"] == grant["id"] and read["rule"] == "clinician.break_glass"
     activate = next(e for e in log if e["event"] == "break_glass.activate")
     assert activate["justification"] == JUSTIFICATION and activate["reason"] == "emergency-treatment"
+    assert_exports_carry_the_grant(server, compliance, grant["id"])
 
     listed = requests.get(server.url("/break-glass"), headers=clinician, timeout=30).json()["grants"]
     assert any(g["id"] == grant["id"] and g["status"] == "active" for g in listed)
@@ -159,6 +160,27 @@ def test_the_whole_flow(setup):
                 ).status_code == 409
     done = receiver.wait_for("review.completed")
     assert Webhook(SECRET).verify(done[0]["body"], done[0]["headers"])["data"]["disposition"] == "justified"
+
+
+def assert_exports_carry_the_grant(server, compliance, grant_id):
+    """The FHIR and CEF exports name the grant, its reason and its justification."""
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    params = {"grant": grant_id, "event": "break_glass.activate"}
+    fhir = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "format": "fhir"},
+                        timeout=60).text.splitlines()
+    assert fhir
+    for line in fhir:
+        AuditEvent.model_validate(json.loads(line))
+    entities = [x for x in json.loads(fhir[0])["entity"]
+                if x["what"].get("identifier", {}).get("system") == "urn:phigate:break-glass-grant"]
+    assert [x["what"]["identifier"]["value"] for x in entities] == [grant_id]
+    details = {d["type"]: d["valueString"] for d in entities[0]["detail"]}
+    assert details == {"reason": "emergency-treatment", "justification": JUSTIFICATION}
+    cef = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "format": "cef"},
+                       timeout=60).text.splitlines()
+    assert cef and all(f" cs3={grant_id} " in line for line in cef)
+    assert all(line.endswith(" flexString1Label=justification flexString1=" + JUSTIFICATION) for line in cef)
 
 
 def test_guessing_codes_hits_the_budget(setup):
