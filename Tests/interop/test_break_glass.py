@@ -247,6 +247,18 @@ def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
         assert added.status_code == 201, added.text
         secret = added.json()["secret"]
         assert secret.startswith("whsec_")
+        compliance = login(env_server, "compliance.demo", passwords["compliance.demo"])
+        log = requests.get(env_server.url("/audit/events"), headers=compliance, timeout=30,
+                           params={"event": "admin.webhook_add", "limit": 1000}).json()["entries"]
+        entry = next(e for e in log if e.get("request_id") == added.headers["X-Request-Id"])
+        assert entry["details"] == {"id": added.json()["id"], "url": second.url, "events": "access.denied_burst"}
+        assert secret not in json.dumps(log)
+        refused = requests.post(env_server.url("/admin/webhooks"), headers=admin, timeout=30,
+                                json={"url": "ftp://example.org/hook"})
+        assert refused.status_code == 400
+        log = requests.get(env_server.url("/audit/events"), headers=compliance, timeout=30,
+                           params={"event": "admin.webhook_add", "outcome": "error", "limit": 1000}).json()["entries"]
+        assert any(e.get("request_id") == refused.headers["X-Request-Id"] and e["status"] == 400 for e in log)
         for n in range(10):
             requests.get(env_server.url("/fhir/Patient/demo-pat-0002"), headers=clinician, timeout=30)
         burst = second.wait_for("access.denied_burst", timeout=20)
