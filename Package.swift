@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Store", "Crypto", "TLS"]),
         .testTarget(name: "BreakGlassTests", dependencies: ["BreakGlass", "Auth", "Store", "Crypto", "Policy"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTP", "POSIX", "Support"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Audit", "Server", "Support", "Store"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Audit", "HTTP", "Server", "Support", "Store"]),
     ]
 )

@@ -93,9 +93,10 @@ public enum AuditTools {
             throw AuditToolError("--format is ndjson, fhir or cef", usage: true)
         }
         let filter: AuditFilter
+        let limit: Int?
         let cursor: Int64
         do {
-            (filter, _, cursor) = try AuditRoutes.filter(filterItems)
+            (filter, limit, cursor) = try AuditRoutes.filter(filterItems, maximumLimit: nil)
         } catch let problem as HTTPProblem {
             let detail = problem.detail.hasSuffix(".") ? String(problem.detail.dropLast()) : problem.detail
             throw AuditToolError("invalid filter: " + detail, usage: true)
@@ -109,7 +110,8 @@ public enum AuditTools {
         } catch {
             throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
         }
-        let stream = AuditExportStream(reader: reader, filter: filter, cursor: cursor, format: format)
+        let stream = AuditExportStream(
+            reader: reader, filter: filter, cursor: cursor, limit: limit, format: format)
         do {
             while let piece = try stream.next() {
                 output.write(Data(piece))

@@ -40,8 +40,7 @@ enum AuditEventMapping {
                 WallClock.iso8601(
                     unixSeconds: entry.time / 1000,
                     milliseconds: Int(entry.time % 1000)))
-        out +=
-            ",\"outcome\":" + JSONText.quoted(entry.outcome == "allowed" ? "0" : entry.outcome == "denied" ? "4" : "8")
+        out += ",\"outcome\":" + JSONText.quoted(outcomeCode(entry))
         var description = entry.event
         if let rule = entry.rule { description += " " + rule }
         out += ",\"outcomeDesc\":" + JSONText.quoted(description)
@@ -59,7 +58,17 @@ enum AuditEventMapping {
         return out + "}"
     }
 
-    private static func coding(_ system: String, _ code: String, _ display: String) -> String {
+    /// AuditEvent.outcome: 0 success, 4 minor failure (a refusal or a 4xx, what the client got
+    /// wrong), 8 serious failure (a 5xx, or an error without an HTTP status). The HTTP status
+    /// decides over the recorded outcome, so an allowed request that failed is not a success.
+    static func outcomeCode(_ entry: AuditEntry) -> String {
+        if entry.outcome == "denied" { return "4" }
+        if entry.status >= 500 { return "8" }
+        if entry.status >= 400 { return "4" }
+        return entry.outcome == "allowed" ? "0" : "8"
+    }
+
+    static func coding(_ system: String, _ code: String, _ display: String) -> String {
         "{\"system\":" + JSONText.quoted(system) + ",\"code\":" + JSONText.quoted(code) + ",\"display\":"
             + JSONText.quoted(display) + "}"
     }
@@ -127,6 +136,7 @@ enum AuditEventMapping {
                 "{\"what\":{\"reference\":" + JSONText.quoted(resource) + "},\"role\":"
                     + coding(objectRole, "4", "Domain Resource") + "}")
         }
+        if let grant = breakGlass(entry) { out.append(grant) }
         if let requestID = entry.requestID {
             out.append(
                 "{\"what\":{\"identifier\":{\"system\":\"urn:phigate:request-id\",\"value\":"
@@ -134,6 +144,30 @@ enum AuditEventMapping {
                     + coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object") + "}")
         }
         return out
+    }
+}
+
+extension AuditEventMapping {
+    /// The break-glass grant as an entity: the grant id as its identifier, the reason code and
+    /// the free-text justification as details. Nil when the entry carries none of them.
+    static func breakGlass(_ entry: AuditEntry) -> String? {
+        let grant = entry.grant?.nilIfEmpty
+        var details: [String] = []
+        for (type, value) in [("reason", entry.reason), ("justification", entry.justification)] {
+            // FHIR strings may not be empty or blank; such a value carries nothing to export.
+            guard let value, !value.allSatisfy(\.isWhitespace) else { continue }
+            details.append("{\"type\":" + JSONText.quoted(type) + ",\"valueString\":" + JSONText.quoted(value) + "}")
+        }
+        guard grant != nil || !details.isEmpty else { return nil }
+        var out = "{"
+        if let grant {
+            out += "\"what\":{\"identifier\":{\"system\":\"urn:phigate:break-glass-grant\",\"value\":"
+            out += JSONText.quoted(grant) + "}},"
+        }
+        out += "\"type\":" + coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object")
+        out += ",\"description\":\"break-glass grant\""
+        if !details.isEmpty { out += ",\"detail\":[" + details.joined(separator: ",") + "]" }
+        return out + "}"
     }
 }
 
@@ -170,6 +204,9 @@ enum CEFLine {
         }
         if let agent = entry.userAgent { fields.append(("requestClientApplication", agent)) }
         if let reason = entry.reason { fields.append(("reason", reason)) }
+        if let justification = entry.justification {
+            fields += [("flexString1Label", "justification"), ("flexString1", justification)]
+        }
         return header + fields.map { $0.0 + "=" + value($0.1) }.joined(separator: " ")
     }
 

@@ -19,7 +19,10 @@ struct AuditRoutes {
     func routes(authentication: AuthenticationMiddleware) -> [Route] {
         let guarded = [authentication] as [any Middleware]
         return [
-            Route("GET", "/audit/public-key") { _ in publicKey() },
+            Route("GET", "/audit/public-key") { request in
+                _ = try Self.parameters(request, accepted: [])
+                return publicKey()
+            },
             Route("GET", "/audit/events", middleware: guarded) { request in
                 try guardedCall(request, .queryAudit, event: "audit.query") { try events(request) }
             },
@@ -27,10 +30,10 @@ struct AuditRoutes {
                 try guardedCall(request, .queryAudit, event: "audit.query") { try event(request) }
             },
             Route("GET", "/audit/verify", middleware: guarded) { request in
-                try guardedCall(request, .verifyAudit, event: "audit.verify") { try verify() }
+                try guardedCall(request, .verifyAudit, event: "audit.verify") { try verify(request) }
             },
             Route("GET", "/audit/checkpoints", middleware: guarded) { request in
-                try guardedCall(request, .queryAudit, event: "audit.checkpoints") { try checkpoints() }
+                try guardedCall(request, .queryAudit, event: "audit.checkpoints") { try checkpoints(request) }
             },
             Route("GET", "/audit/disclosures", middleware: guarded) { request in
                 try guardedCall(request, .readDisclosures, event: "audit.disclosures") { try disclosures(request) }
@@ -41,20 +44,37 @@ struct AuditRoutes {
         ]
     }
 
-    /// Decides, audits the decision, then runs `body` only when allowed.
+    /// Decides, runs `body` only when allowed, then records what the caller got: a refusal as
+    /// denied, a bad parameter, a missing entry or a failure as an error with its status, an
+    /// answer as allowed. The entry is durable before the response is returned, and `body` only
+    /// builds the answer (an export reads the log as the client takes it), so nothing from the
+    /// log leaves unaudited; if the entry cannot be written the caller gets 503 instead.
     private func guardedCall(
         _ request: Request, _ action: Action, event: String, _ body: () throws -> Response
     ) throws -> Response {
         let caller = try request.caller
         let query = String((request.head.query ?? "").prefix(512))
+        let details = query.isEmpty ? [:] : ["query": query]
         let decision = try trail.authorize(
             request, caller, action, event: event, refusal: "The audit log is for compliance accounts.",
-            details: query.isEmpty ? [:] : ["query": query])
-        try trail.record(
+            details: details)
+        func entry(_ outcome: AuditTrail.Outcome, _ status: Int) -> AuditEntry {
             trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: .allowed, status: 200,
-                decision: decision, details: query.isEmpty ? [:] : ["query": query]))
-        return try body()
+                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                decision: decision, details: details)
+        }
+        let response: Response
+        do {
+            response = try body()
+        } catch let error as any HTTPResponseError {
+            try trail.record(entry(error.status == 403 ? .denied : .error, error.status))
+            throw error
+        } catch {
+            try trail.record(entry(.error, 500))
+            throw error
+        }
+        try trail.record(entry(.allowed, response.status))
+        return response
     }
 
     private func publicKey() -> Response {
@@ -68,18 +88,47 @@ struct AuditRoutes {
 
     // MARK: - Queries
 
-    /// Filters from the query string; times are RFC 3339 or Unix milliseconds.
-    static func filter(_ items: [(name: String, value: String)]) throws -> (AuditFilter, limit: Int, cursor: Int64) {
-        var filter = AuditFilter()
-        var limit = 100
-        var cursor: Int64 = 0
+    /// The filters of /audit/events and /audit/export, and of `phigate audit export`.
+    static let filterNames = [
+        "actor", "patient", "action", "event", "outcome", "since", "until", "grant", "limit", "cursor",
+    ]
+
+    /// The decoded query when every name is one of `accepted` and none is repeated. Anything
+    /// else is a 400: a query that does not decode (a bad percent escape, bytes that are not
+    /// UTF-8), a name the endpoint does not define, or a name given twice.
+    static func parameters(_ request: Request, accepted: [String]) throws -> [(name: String, value: String)] {
+        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
+        try checkNames(items, accepted: accepted)
+        return items
+    }
+
+    /// Refuses a name outside `accepted` and a repeated one. Unknown names are not echoed back.
+    static func checkNames(_ items: [(name: String, value: String)], accepted: [String]) throws {
         var seen = Set<String>()
-        for (name, value) in items {
+        for (name, _) in items {
+            guard accepted.contains(name) else {
+                throw HTTPProblem.badRequest(
+                    accepted.isEmpty
+                        ? "This endpoint takes no parameters."
+                        : "Unsupported parameter; the parameters are " + accepted.joined(separator: ", ") + ".")
+            }
             // A repeated filter is ambiguous (either or both?); refuse it rather than pick one.
-            // Only known names get here twice: an unknown one is refused the first time.
             guard seen.insert(name).inserted else {
                 throw HTTPProblem.badRequest("Each parameter may appear once; \(name) is repeated.")
             }
+        }
+    }
+
+    /// Filters from the query string; times are RFC 3339 or Unix milliseconds. `limit` is nil
+    /// when absent; `maximumLimit` nil means any positive count.
+    static func filter(
+        _ items: [(name: String, value: String)], maximumLimit: Int?
+    ) throws -> (AuditFilter, limit: Int?, cursor: Int64) {
+        try checkNames(items, accepted: filterNames)
+        var filter = AuditFilter()
+        var limit: Int?
+        var cursor: Int64 = 0
+        for (name, value) in items {
             switch name {
             case "actor": filter.actor = value
             case "patient": filter.patient = value
@@ -97,19 +146,14 @@ struct AuditRoutes {
                 }
                 if name == "since" { filter.since = time } else { filter.until = time }
             case "limit":
-                guard let n = Int(value), (1...AuditReader.maximumLimit).contains(n) else {
-                    throw HTTPProblem.badRequest("limit must be 1 to \(AuditReader.maximumLimit).")
+                guard let n = Int(value), n >= 1, n <= maximumLimit ?? Int.max else {
+                    throw HTTPProblem.badRequest(
+                        maximumLimit.map { "limit must be 1 to \($0)." } ?? "limit is a positive number of entries.")
                 }
                 limit = n
-            case "cursor":
+            default:  // "cursor": checkNames admits nothing else.
                 guard let n = Int64(value), n >= 0 else { throw HTTPProblem.badRequest("cursor is a sequence number.") }
                 cursor = n
-            case "format":
-                continue
-            default:
-                throw HTTPProblem.badRequest(
-                    "Unsupported parameter. Filters: actor, patient, action, event, outcome, since, until, grant, "
-                        + "limit, cursor.")
             }
         }
         return (filter, limit, cursor)
@@ -118,9 +162,9 @@ struct AuditRoutes {
     private func reader() throws -> AuditReader { try AuditReader.open(path: trail.path) }
 
     private func events(_ request: Request) throws -> Response {
-        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
-        let (filter, limit, cursor) = try Self.filter(items)
-        let page = try reader().events(filter: filter, limit: limit, after: cursor)
+        let items = try Self.parameters(request, accepted: Self.filterNames)
+        let (filter, limit, cursor) = try Self.filter(items, maximumLimit: AuditReader.maximumLimit)
+        let page = try reader().events(filter: filter, limit: limit ?? 100, after: cursor)
         return Response.json(200, try Self.pageJSON(page.entries, next: page.nextCursor))
     }
 
@@ -135,6 +179,7 @@ struct AuditRoutes {
     }
 
     private func event(_ request: Request) throws -> Response {
+        _ = try Self.parameters(request, accepted: [])
         guard let seq = Int64(request.pathParameters["seq"]!), seq > 0 else {
             throw HTTPProblem.badRequest("The sequence number is a positive integer.")
         }
@@ -144,7 +189,8 @@ struct AuditRoutes {
         return Response.json(200, try AuditCanonicalEncoder.encode(entry))
     }
 
-    private func verify() throws -> Response {
+    private func verify(_ request: Request) throws -> Response {
+        _ = try Self.parameters(request, accepted: [])
         let database = try Database(path: trail.path, readOnly: true)
         let report = AuditVerifier.verify(
             database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName)
@@ -177,7 +223,8 @@ struct AuditRoutes {
         return out + "}"
     }
 
-    private func checkpoints() throws -> Response {
+    private func checkpoints(_ request: Request) throws -> Response {
+        _ = try Self.parameters(request, accepted: [])
         let list = try reader().checkpoints()
         let items = list.map { c in
             "{\"size\":\(c.size),\"head_hash\":" + JSONText.quoted(Base64.encode(c.headHash))
@@ -188,9 +235,8 @@ struct AuditRoutes {
 
     /// The accounting of disclosures (HIPAA 164.528) for one patient: when, to whom, what and why.
     private func disclosures(_ request: Request) throws -> Response {
-        guard let items = request.queryItems, let patient = items.first(where: { $0.name == "patient" })?.value,
-            !patient.isEmpty
-        else {
+        let items = try Self.parameters(request, accepted: ["patient"])
+        guard let patient = items.first?.value, !patient.isEmpty else {
             throw HTTPProblem.badRequest("patient is required.")
         }
         var cursor: Int64 = 0
@@ -208,7 +254,7 @@ struct AuditRoutes {
                 row += ",\"roles\":[" + entry.roles.map(JSONText.quoted).joined(separator: ",") + "]"
                 row += ",\"purpose\":" + JSONText.quoted(entry.purpose ?? "unspecified")
                 if let grant = entry.grant { row += ",\"grant\":" + JSONText.quoted(grant) }
-                row += ",\"what\":[" + entry.resources.map(JSONText.quoted).joined(separator: ",") + "]"
+                row += ",\"what\":[" + entry.resources(of: patient).map(JSONText.quoted).joined(separator: ",") + "]"
                 row += ",\"seq\":\(entry.seq),\"request_id\":" + JSONText.quoted(entry.requestID ?? "") + "}"
                 rows.append(row)
             }
@@ -221,18 +267,21 @@ struct AuditRoutes {
 
     // MARK: - Export
 
+    /// The whole log, or what the filters select; `limit` caps the number of entries, and
+    /// `cursor` (the last sequence number received) resumes after a partial export.
     private func export(_ request: Request) throws -> Response {
-        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
+        let items = try Self.parameters(request, accepted: ["format"] + Self.filterNames)
         let formatName = items.first { $0.name == "format" }?.value ?? "ndjson"
         guard let format = AuditExportFormat(rawValue: formatName) else {
             throw HTTPProblem.badRequest("format is ndjson, fhir or cef.")
         }
-        let (filter, _, cursor) = try Self.filter(items)
+        let (filter, limit, cursor) = try Self.filter(items.filter { $0.name != "format" }, maximumLimit: nil)
         var response = Response(status: 200)
         response.headers.add(name: "Content-Type", value: format.contentType)
         response.headers.add(
             name: "Content-Disposition", value: "attachment; filename=\"phigate-audit.\(format.rawValue)\"")
-        response.stream = AuditExportStream(reader: try reader(), filter: filter, cursor: cursor, format: format)
+        response.stream = AuditExportStream(
+            reader: try reader(), filter: filter, cursor: cursor, limit: limit, format: format)
         return response
     }
 }
@@ -246,21 +295,26 @@ final class AuditExportStream: ResponseBodyStream, @unchecked Sendable {
     private let filter: AuditFilter
     private let format: AuditExportFormat
     private var cursor: Int64
+    /// Entries still to write when the export has a limit; nil for all of them.
+    private var remaining: Int?
     private var done = false
 
-    init(reader: AuditReader, filter: AuditFilter, cursor: Int64, format: AuditExportFormat) {
+    init(reader: AuditReader, filter: AuditFilter, cursor: Int64, limit: Int? = nil, format: AuditExportFormat) {
         self.reader = reader
         self.filter = filter
         self.cursor = cursor
+        self.remaining = limit
         self.format = format
     }
 
     func next() throws -> [UInt8]? {
         guard !done else { return nil }
-        let page = try reader.events(filter: filter, limit: AuditRoutes.exportPageSize, after: cursor)
+        let size = min(AuditRoutes.exportPageSize, remaining ?? AuditRoutes.exportPageSize)
+        let page = try reader.events(filter: filter, limit: size, after: cursor)
         var out: [UInt8] = []
         for entry in page.entries { out += try format.line(entry) }
-        if let next = page.nextCursor { cursor = next } else { done = true }
+        if let left = remaining { remaining = left - page.entries.count }
+        if let next = page.nextCursor, (remaining ?? 1) > 0 { cursor = next } else { done = true }
         return out
     }
 }

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Policy
 import Server
@@ -13,31 +14,47 @@ struct WebhookAdminRoutes {
         let guarded = [authentication] as [any Middleware]
         return [
             Route("GET", "/admin/webhooks", middleware: guarded) { request in
-                try guardedCall(request, .manageWebhooks, "admin.webhooks_list") { try list() }
+                try guardedCall(request, .manageWebhooks, "admin.webhooks_list") { _ in try list() }
             },
             Route("POST", "/admin/webhooks", middleware: guarded) { request in
-                try guardedCall(request, .manageWebhooks, "admin.webhook_add") { try add(request) }
+                try guardedCall(request, .manageWebhooks, "admin.webhook_add") { try add(request, details: &$0) }
             },
             Route("DELETE", "/admin/webhooks/{id}", middleware: guarded) { request in
-                try guardedCall(request, .manageWebhooks, "admin.webhook_remove") { try remove(request) }
+                try guardedCall(request, .manageWebhooks, "admin.webhook_remove") { _ in try remove(request) }
             },
             Route("GET", "/admin/webhooks/dead-letters", middleware: guarded) { request in
-                try guardedCall(request, .viewDeadLetters, "admin.dead_letters") { try deadLetters() }
+                try guardedCall(request, .viewDeadLetters, "admin.dead_letters") { _ in try deadLetters() }
             },
         ]
     }
 
-    private func guardedCall(_ request: Request, _ action: Action, _ event: String, _ body: () throws -> Response)
-        throws -> Response
-    {
+    /// Decides, runs `body` only when allowed, and records the outcome with its real status.
+    /// `body` adds to the entry's details what it changed (never a secret); the path
+    /// parameters are there already.
+    private func guardedCall(
+        _ request: Request, _ action: Action, _ event: String,
+        _ body: (inout [String: String]) throws -> Response
+    ) throws -> Response {
         let caller = try request.caller
         let decision = try trail.authorize(
             request, caller, action, event: event, refusal: "Webhooks are administered by security-admins.")
-        let response = try body()
-        try trail.record(
+        var details = request.pathParameters
+        func entry(_ outcome: AuditTrail.Outcome, _ status: Int) -> AuditEntry {
             trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: .allowed,
-                status: response.status, decision: decision, details: request.pathParameters))
+                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                decision: decision, details: details)
+        }
+        let response: Response
+        do {
+            response = try body(&details)
+        } catch let error as any HTTPResponseError {
+            try trail.record(entry(error.status == 403 ? .denied : .error, error.status))
+            throw error
+        } catch {
+            try trail.record(entry(.error, 500))
+            throw error
+        }
+        try trail.record(entry(.allowed, response.status))
         return response
     }
 
@@ -57,7 +74,8 @@ struct WebhookAdminRoutes {
         return Response.json(200, "{\"webhooks\":[" + subscribers.map(Self.summaryJSON).joined(separator: ",") + "]}")
     }
 
-    private func add(_ request: Request) throws -> Response {
+    /// Adds a subscriber; its id, URL and event types go into `details` for the audit entry.
+    private func add(_ request: Request, details: inout [String: String]) throws -> Response {
         let fields = try AuthRoutes.jsonObject(request)
         guard let urlText = fields["url"]?.stringValue else { throw HTTPProblem.badRequest("url is required.") }
         var events: Set<String> = ["*"]
@@ -70,6 +88,9 @@ struct WebhookAdminRoutes {
         do {
             let url = try WebhookSubscriber.parseURL(urlText)
             let subscriber = try pool.with { try $0.subscribers.add(url: url, events: events) }
+            details["id"] = subscriber.id
+            details["url"] = subscriber.url.absoluteString
+            details["events"] = events.sorted().joined(separator: ",")
             var out = JSONObjectWriter()
             out.add("id", subscriber.id)
             out.add("url", subscriber.url.absoluteString)

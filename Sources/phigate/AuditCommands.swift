@@ -8,6 +8,7 @@ enum AuditCommands {
           phigate audit verify [--db FILE] [--public-key FILE] [--key-name NAME] [--anchor FILE] [--json]
           phigate audit export --format ndjson|fhir|cef [--db FILE] [--actor U] [--patient ID] [--action A]
                                [--event E] [--outcome allowed|denied|error] [--since T] [--until T] [--grant G]
+                               [--limit N] [--cursor SEQ]
 
         verify re-derives every hash of the audit log from the stored bytes, checks each entry's
         canonical form, sequence continuity and every signed checkpoint, and names the first bad
@@ -19,7 +20,8 @@ enum AuditCommands {
 
         export writes the log to standard output: canonical entries (ndjson), FHIR R4 AuditEvent
         NDJSON (fhir), or CEF lines for a SIEM (cef). Times are RFC 3339 or Unix milliseconds;
-        --since is inclusive and --until exclusive.
+        --since is inclusive and --until exclusive. --limit stops after N entries; --cursor
+        resumes after the entry numbered SEQ.
 
         Each option is given once, as --name VALUE or --name=VALUE. A usage error exits 64.
         """
@@ -27,7 +29,10 @@ enum AuditCommands {
     /// The options each verb takes with a value, and the flags it takes without one.
     static let valueOptions: [String: Set<String>] = [
         "verify": ["db", "public-key", "key-name", "anchor"],
-        "export": ["db", "format", "actor", "patient", "action", "event", "outcome", "since", "until", "grant"],
+        "export": [
+            "db", "format", "actor", "patient", "action", "event", "outcome", "since", "until", "grant", "limit",
+            "cursor",
+        ],
     ]
     static let flagOptions: [String: Set<String>] = ["verify": ["json"], "export": []]
 

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from phigate_process import clean_environment, phigate_bin, start_server
+from rawhttp import RawConnection
 
 CREDENTIAL = re.compile(r"^\s+(\S+)\s+(clinician|registrar|compliance|security-admin|ehr-system)\s+(\S+)\s*$")
 
@@ -209,6 +210,22 @@ def test_disclosures_account_for_a_patient(gateway):
     assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", r["date"]) for r in rows)
 
 
+def test_disclosures_include_patients_a_search_returned_and_only_their_records(gateway):
+    server, _, clinician, compliance, _ = gateway
+    search = requests.get(server.url("/fhir/Patient?_count=5"), headers=clinician, timeout=30)
+    assert search.status_code == 200
+    returned = [e["resource"]["id"] for e in search.json()["entry"]]
+    assert len(returned) >= 2, "the demo clinician treats several patients"
+    for patient in returned:
+        report = requests.get(server.url("/audit/disclosures"), headers=compliance, params={"patient": patient},
+                              timeout=30).json()
+        row = next(r for r in report["disclosures"] if r["request_id"] == search.headers["X-Request-Id"])
+        # The accounting for one patient names that patient's record, not the others returned with it.
+        assert row["what"] == [f"Patient/{patient}"]
+        found = events(server, compliance, patient=patient, event="fhir.search", limit=1000)
+        assert search.headers["X-Request-Id"] in {e.get("request_id") for e in found}
+
+
 def test_fhir_export_validates_as_audit_events(gateway):
     from fhir.resources.R4B.auditevent import AuditEvent
 
@@ -239,6 +256,94 @@ def test_cef_export_is_well_formed_and_gzip_on_request(gateway):
         match = header.match(line)
         assert match, line
         assert re.match(r"^rt=\d+ externalId=\d+ suser=", match.group(1)), line
+
+
+def raw_get(server, target, headers):
+    """A GET sent byte for byte: requests re-encodes a bad escape such as %ZZ before sending it."""
+    with RawConnection(server.address, timeout=30) as conn:
+        return conn.request("GET", target, list(headers.items()))
+
+
+def test_failed_compliance_calls_are_recorded_with_their_real_status(gateway):
+    server, _, _, compliance, _ = gateway
+    calls = [("/audit/events?cursor=abc", 400, "audit.query"), ("/audit/events/999999", 404, "audit.query"),
+             ("/audit/events?actor=%ZZ", 400, "audit.query"), ("/audit/verify?x=1", 400, "audit.verify"),
+             ("/audit/disclosures", 400, "audit.disclosures"), ("/audit/export?format=xml", 400, "audit.export")]
+    expected = {}
+    for target, status, event in calls:
+        response = raw_get(server, target, compliance)
+        assert response.status == status, target
+        expected[response.header("X-Request-Id")] = (status, event)
+    answered = requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30)
+    assert answered.status_code == 200
+    log = {e.get("request_id"): e for e in events(server, compliance, limit=1000, event="audit.query")}
+    log.update({e.get("request_id"): e for e in events(server, compliance, limit=1000, outcome="error")})
+    for request_id, (status, event) in expected.items():
+        entry = log[request_id]
+        assert (entry["event"], entry["outcome"], entry["status"]) == (event, "error", status)
+    ok = next(e for e in events(server, compliance, limit=1000, event="audit.checkpoints")
+              if e.get("request_id") == answered.headers["X-Request-Id"])
+    assert (ok["outcome"], ok["status"]) == ("allowed", 200)
+
+
+@pytest.mark.parametrize("target, detail", [
+    ("/audit/disclosures?patient=A&patient=B", "Each parameter may appear once; patient is repeated."),
+    ("/audit/disclosures?patient=demo-pat-0001&bogus=1", "Unsupported parameter; the parameters are patient."),
+    ("/audit/events?format=cef", None),
+    ("/audit/events?actor=%ZZ", "The query string is malformed."),
+    ("/audit/events?actor=%C3%28", "The query string is malformed."),
+    ("/audit/disclosures?patient=%ZZ", "The query string is malformed."),
+    ("/audit/export?format=cef&actor=%ZZ", "The query string is malformed."),
+    ("/audit/export?format=cef&format=fhir", "Each parameter may appear once; format is repeated."),
+    ("/audit/export?format=cef&bogus=1", None),
+    ("/audit/export?limit=0", None),
+    ("/audit/events/1?limit=1", "This endpoint takes no parameters."),
+    ("/audit/verify?limit=1", "This endpoint takes no parameters."),
+    ("/audit/checkpoints?limit=1", "This endpoint takes no parameters."),
+    ("/audit/public-key?x=1", "This endpoint takes no parameters."),
+])
+def test_every_compliance_endpoint_refuses_parameters_it_does_not_define(gateway, target, detail):
+    server, _, _, compliance, _ = gateway
+    response = raw_get(server, target, compliance)
+    assert response.status == 400, target
+    assert response.header("Content-Type").startswith("application/problem+json")
+    if detail:
+        assert json.loads(response.body)["detail"] == detail
+
+
+def test_export_honours_limit_and_cursor(gateway):
+    server, _, _, compliance, _ = gateway
+    for _ in range(3):
+        assert requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30).status_code == 200
+    one = requests.get(server.url("/audit/export"), headers=compliance, params={"limit": 1}, timeout=60)
+    assert one.status_code == 200
+    assert [json.loads(line)["seq"] for line in one.text.splitlines()] == [1]
+    page = requests.get(server.url("/audit/export"), headers=compliance,
+                        params={"format": "cef", "limit": 3, "cursor": 1}, timeout=60)
+    assert [re.search(r" externalId=(\d+) ", line).group(1) for line in page.text.splitlines()] == ["2", "3", "4"]
+    filtered = requests.get(server.url("/audit/export"), headers=compliance,
+                            params={"event": "audit.checkpoints", "limit": 2}, timeout=60)
+    lines = [json.loads(line) for line in filtered.text.splitlines()]
+    assert len(lines) == 2 and all(e["event"] == "audit.checkpoints" for e in lines)
+
+
+def test_fhir_export_codes_a_failed_request_as_a_failure(gateway):
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    server, passwords, _, compliance, _ = gateway
+    ehr = login(server, "ehr.demo", passwords["ehr.demo"])
+    invalid = requests.post(server.url("/fhir"), headers={**ehr, "Content-Type": "application/fhir+json"},
+                            data=b'{"resourceType":"Bundle","type":"transaction","entry":7}', timeout=30)
+    assert invalid.status_code == 400, invalid.text
+    request_id = invalid.headers["X-Request-Id"]
+    response = requests.get(server.url("/audit/export"), headers=compliance,
+                            params={"format": "fhir", "event": "fhir.transaction"}, timeout=60)
+    mapped = [json.loads(line) for line in response.text.splitlines()]
+    for event in mapped:
+        AuditEvent.model_validate(event)
+    failed = next(e for e in mapped
+                  if any(x["what"].get("identifier", {}).get("value") == request_id for x in e["entity"]))
+    assert failed["outcome"] == "4"
 
 
 def copy_log(data_dir, tmp_path):

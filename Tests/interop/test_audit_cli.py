@@ -136,7 +136,7 @@ def test_a_missing_database_is_one_plain_line(log_dir, tmp_path):
     (["export"], "--format is required"),
     (["export", "--format", "ndjson", "--outcome", "maybe"], "outcome is allowed, denied or error"),
     (["export", "--format", "ndjson", "--since", "yesterday"], "since must be"),
-    (["export", "--format", "ndjson", "--limit", "5"], "unknown option --limit"),
+    (["export", "--format", "ndjson", "--limit", "0"], "limit is a positive number"),
     (["export", "--format", "ndjson", "--json"], "unknown option --json"),
     (["export", "--format", "ndjson", "--format", "cef"], "--format is given more than once"),
     (["export", "--format=ndjson", "--actor", "a", "--actor=b"], "--actor is given more than once"),
@@ -171,3 +171,15 @@ def test_since_is_inclusive_and_until_exclusive(log_dir):
     assert since.returncode == 0 and until.returncode == 0, since.stderr + until.stderr
     assert at_that_time <= {json.loads(line)["seq"] for line in since.stdout.splitlines()}
     assert not at_that_time & {json.loads(line)["seq"] for line in until.stdout.splitlines()}
+
+
+def test_export_in_parts_with_limit_and_cursor(log_dir):
+    whole = cli(log_dir, "audit", "export", "--format", "ndjson")
+    assert whole.returncode == 0, whole.stderr
+    seqs = [json.loads(line)["seq"] for line in whole.stdout.splitlines()]
+    assert len(seqs) >= 4
+    first = cli(log_dir, "audit", "export", "--format", "ndjson", "--limit", "2")
+    rest = cli(log_dir, "audit", "export", "--format", "ndjson", "--cursor", "2")
+    assert first.returncode == 0 and rest.returncode == 0, first.stderr + rest.stderr
+    assert [json.loads(line)["seq"] for line in first.stdout.splitlines()] == seqs[:2]
+    assert [json.loads(line)["seq"] for line in rest.stdout.splitlines()] == seqs[2:]

@@ -150,6 +150,7 @@ def test_the_whole_flow(setup):
     entry = next(e for e in mine if e.get("request_id") == malformed.headers["X-Request-Id"])
     assert entry["status"] == 400 and entry["details"]["break_glass"] == "malformed grant id"
     assert "grant" not in entry
+    assert_exports_carry_the_grant(server, compliance, grant["id"])
 
     listed = requests.get(server.url("/break-glass"), headers=clinician, timeout=30).json()["grants"]
     assert any(g["id"] == grant["id"] and g["status"] == "active" for g in listed)
@@ -177,6 +178,27 @@ def test_the_whole_flow(setup):
                 ).status_code == 409
     done = receiver.wait_for("review.completed")
     assert Webhook(SECRET).verify(done[0]["body"], done[0]["headers"])["data"]["disposition"] == "justified"
+
+
+def assert_exports_carry_the_grant(server, compliance, grant_id):
+    """The FHIR and CEF exports name the grant, its reason and its justification."""
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    params = {"grant": grant_id, "event": "break_glass.activate"}
+    fhir = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "format": "fhir"},
+                        timeout=60).text.splitlines()
+    assert fhir
+    for line in fhir:
+        AuditEvent.model_validate(json.loads(line))
+    entities = [x for x in json.loads(fhir[0])["entity"]
+                if x["what"].get("identifier", {}).get("system") == "urn:phigate:break-glass-grant"]
+    assert [x["what"]["identifier"]["value"] for x in entities] == [grant_id]
+    details = {d["type"]: d["valueString"] for d in entities[0]["detail"]}
+    assert details == {"reason": "emergency-treatment", "justification": JUSTIFICATION}
+    cef = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "format": "cef"},
+                       timeout=60).text.splitlines()
+    assert cef and all(f" cs3={grant_id} " in line for line in cef)
+    assert all(line.endswith(" flexString1Label=justification flexString1=" + JUSTIFICATION) for line in cef)
 
 
 def test_guessing_codes_hits_the_budget(setup):
@@ -243,6 +265,18 @@ def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
         assert added.status_code == 201, added.text
         secret = added.json()["secret"]
         assert secret.startswith("whsec_")
+        compliance = login(env_server, "compliance.demo", passwords["compliance.demo"])
+        log = requests.get(env_server.url("/audit/events"), headers=compliance, timeout=30,
+                           params={"event": "admin.webhook_add", "limit": 1000}).json()["entries"]
+        entry = next(e for e in log if e.get("request_id") == added.headers["X-Request-Id"])
+        assert entry["details"] == {"id": added.json()["id"], "url": second.url, "events": "access.denied_burst"}
+        assert secret not in json.dumps(log)
+        refused = requests.post(env_server.url("/admin/webhooks"), headers=admin, timeout=30,
+                                json={"url": "ftp://example.org/hook"})
+        assert refused.status_code == 400
+        log = requests.get(env_server.url("/audit/events"), headers=compliance, timeout=30,
+                           params={"event": "admin.webhook_add", "outcome": "error", "limit": 1000}).json()["entries"]
+        assert any(e.get("request_id") == refused.headers["X-Request-Id"] and e["status"] == 400 for e in log)
         for n in range(10):
             requests.get(env_server.url("/fhir/Patient/demo-pat-0002"), headers=clinician, timeout=30)
         burst = second.wait_for("access.denied_burst", timeout=20)
