@@ -23,6 +23,9 @@ struct FHIRAccess {
         self.session = session
         self.caller = caller
         self.now = now
+        guard request.headers.count(of: "X-Break-Glass") <= 1 else {
+            throw FHIRError.invalid("X-Break-Glass may appear once: a request names at most one grant.")
+        }
         if let named = request.headers["X-Break-Glass"] {
             guard GrantStore.isWellFormedID(named) else {
                 throw FHIRError.invalid("X-Break-Glass must carry the id of a break-glass grant (bg_…).")

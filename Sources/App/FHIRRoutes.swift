@@ -48,6 +48,18 @@ struct FHIRRoutes {
             + (request.headers["Host"] ?? "localhost") + "/fhir"
     }
 
+    /// Refuses every query parameter but a JSON `_format`: a read and `$everything` return the
+    /// whole resource or compartment, so `_elements`, `_summary`, `_type`, `_since` and the like
+    /// would be ignored, and an ignored narrowing parameter returns more than was asked for.
+    static func refuseParameters(_ request: Request, of interaction: String) throws {
+        guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
+        for (name, value) in items {
+            if name == "_format", SearchQuery.isJSONFormat(value) { continue }
+            throw FHIRError.notSupported(
+                "\(interaction) takes no parameters here (only _format=json); it returns everything it covers.")
+        }
+    }
+
     private static func checkedType(_ type: String) throws -> String {
         guard FHIRSyntax.isValidTypeName(type), ResourceClass.of(type) != .unsupported else {
             throw FHIRError.notSupported("This server does not serve that resource type.")
@@ -64,6 +76,7 @@ struct FHIRRoutes {
         return try audited(request, event: "fhir.read", action: action) { caller, record in
             let type = try Self.checkedType(requestedType)
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
+            try Self.refuseParameters(request, of: "A read")
             return try read(type: type, id: id, request: request, caller: caller, record: &record)
         }
     }
@@ -168,6 +181,7 @@ struct FHIRRoutes {
         let id = request.pathParameters["id"]!
         return try audited(request, event: "fhir.everything", action: .patientEverything) { caller, record in
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
+            try Self.refuseParameters(request, of: "$everything")
             return try pool.with { session in
                 let access = try self.access(session, caller, request, &record)
                 let decision = try access.decide(.patientEverything, patientID: id)

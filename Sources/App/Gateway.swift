@@ -103,7 +103,7 @@ public final class Gateway: Sendable {
         routes += BreakGlassRoutes(pool: pool, trail: trail, alerts: alerts, logger: logger)
             .routes(authentication: authentication)
         routes += WebhookAdminRoutes(pool: pool, trail: trail).routes(authentication: authentication)
-        let router = Router(routes: routes)
+        let router = Router(routes: routes, prefixRenderers: [("/fhir", OperationOutcomeRenderer())])
         var serverConfiguration = configuration.server
         if let tls = configuration.tls {
             do {

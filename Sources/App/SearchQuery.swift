@@ -17,6 +17,11 @@ struct SearchQuery {
     static let patientParameters: Set<String> = ["name", "family", "given", "birthdate", "gender", "identifier"]
     static let maximumOffset = 100_000
 
+    /// The `_format` values that name what is served: JSON.
+    static func isJSONFormat(_ value: String) -> Bool {
+        value == "json" || value.hasPrefix("application/fhir+json") || value == "application/json"
+    }
+
     init(_ items: [(name: String, value: String)], type: String) throws {
         for (name, value) in items {
             switch name {
@@ -33,7 +38,7 @@ struct SearchQuery {
                 offset = n
                 continue
             case "_format":
-                guard value == "json" || value.hasPrefix("application/fhir+json") || value == "application/json" else {
+                guard Self.isJSONFormat(value) else {
                     throw FHIRError.notSupported("Only JSON is served.")
                 }
                 continue

@@ -434,6 +434,7 @@ final class EventLoop: @unchecked Sendable {
                 requestID: request.requestID, method: head.method, route: route, keepAlive: keepAlive,
                 started: started, http10: head.version == .http1_0)
         }
+        var unmatched: any ErrorRenderer { pipeline.router.fallbackRenderer(for: head.path) }
         switch pipeline.router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
             request.route = route.pattern
@@ -462,19 +463,13 @@ final class EventLoop: @unchecked Sendable {
             let problem = HTTPProblem(
                 status: 405, detail: "This path does not support the \(Self.safeMethod(head.method)) method.",
                 headers: [("Allow", allowed.joined(separator: ", "))])
-            finish(
-                connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
-                context("unmatched"))
+            finish(connection, unmatched.render(problem, requestID: request.requestID), context("unmatched"))
         case .notFound:
-            finish(
-                connection,
-                pipeline.router.fallbackRenderer.render(HTTPProblem.notFound(), requestID: request.requestID),
-                context("unmatched"))
+            let problem = HTTPProblem.notFound()
+            finish(connection, unmatched.render(problem, requestID: request.requestID), context("unmatched"))
         case .badPath:
             let problem = HTTPProblem.badRequest("The path holds an invalid percent-encoding.")
-            finish(
-                connection, pipeline.router.fallbackRenderer.render(problem, requestID: request.requestID),
-                context("unmatched"))
+            finish(connection, unmatched.render(problem, requestID: request.requestID), context("unmatched"))
         }
     }
 

@@ -73,8 +73,14 @@ public final class Router: Sendable {
     private let dynamicRoutes: [Route]
     /// Renders errors for requests that match no route.
     public let fallbackRenderer: any ErrorRenderer
+    /// Renderers for unmatched requests under a path prefix ("/fhir": the prefix itself and
+    /// everything below it), where an API promises its own error format.
+    private let prefixRenderers: [(prefix: String, renderer: any ErrorRenderer)]
 
-    public init(routes: [Route], fallbackRenderer: any ErrorRenderer = ProblemJSONRenderer()) {
+    public init(
+        routes: [Route], fallbackRenderer: any ErrorRenderer = ProblemJSONRenderer(),
+        prefixRenderers: [(prefix: String, renderer: any ErrorRenderer)] = []
+    ) {
         var table: [String: [Route]] = [:]
         var dynamic: [Route] = []
         for route in routes {
@@ -83,6 +89,17 @@ public final class Router: Sendable {
         staticRoutes = table
         dynamicRoutes = dynamic
         self.fallbackRenderer = fallbackRenderer
+        self.prefixRenderers = prefixRenderers
+    }
+
+    /// The renderer for an unmatched request to `path`: the one of the prefix it falls under,
+    /// or the fallback.
+    public func fallbackRenderer(for path: String) -> any ErrorRenderer {
+        for (prefix, renderer) in prefixRenderers
+        where path == prefix || (path.hasPrefix(prefix) && path.utf8.dropFirst(prefix.utf8.count).first == 0x2F) {
+            return renderer
+        }
+        return fallbackRenderer
     }
 
     /// Finds the route for `method` and raw `path`. HEAD is served by GET routes. Dot segments

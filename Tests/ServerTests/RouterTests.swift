@@ -187,4 +187,29 @@ struct RequestContextTests {
         #expect(context[Tag.self] == tag.map(Tag.init))
         #expect(context[String.self] == nil)
     }
+
+    /// Marks its responses so a test can tell which renderer answered.
+    struct TaggedRenderer: ErrorRenderer {
+        let tag: String
+        func render(_ error: any HTTPResponseError, requestID: String) -> Response {
+            var response = Response(status: error.status)
+            response.headers.add(name: "X-Renderer", value: tag)
+            return response
+        }
+    }
+
+    static let prefixed = Router(
+        routes: [], fallbackRenderer: TaggedRenderer(tag: "default"),
+        prefixRenderers: [("/fhir", TaggedRenderer(tag: "fhir"))])
+
+    @Test(
+        "an unmatched path under a prefix gets that prefix's renderer, whole segments only",
+        arguments: [
+            ("/fhir", "fhir"), ("/fhir/", "fhir"), ("/fhir/Patient/x/_history", "fhir"), ("/fhirx", "default"),
+            ("/fhir-old/Patient", "default"), ("/", "default"), ("/audit/fhir", "default"), ("/FHIR/x", "default"),
+        ])
+    func prefixRenderers(path: String, tag: String) {
+        let response = Self.prefixed.fallbackRenderer(for: path).render(HTTPProblem.notFound(), requestID: "r")
+        #expect(response.headers["X-Renderer"] == tag)
+    }
 }

@@ -199,6 +199,56 @@ def test_unsupported_search_parameters_are_refused(server, tokens):
     assert response.json()["issue"][0]["code"] == "not-supported"
 
 
+@pytest.mark.parametrize("query", ["_elements=id", "_summary=true", "_format=xml", "bogus=1"])
+def test_reads_refuse_parameters_they_would_ignore(server, demo, tokens, query):
+    response = get(server, f"/fhir/Patient/{demo['treated']}?{query}", tokens["dr.demo"])
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith(FHIR_JSON)
+    assert response.json()["issue"][0]["code"] == "not-supported"
+    assert get(server, f"/fhir/Patient/{demo['treated']}?_format=json", tokens["dr.demo"]).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["_type=Patient", "_count=1", "_since=2020-01-01"])
+def test_everything_refuses_parameters_instead_of_returning_the_whole_record(server, demo, tokens, query):
+    response = get(server, f"/fhir/Patient/{demo['treated']}/$everything?{query}", tokens["dr.demo"])
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "not-supported"
+    assert "entry" not in response.json()
+
+
+def test_a_request_names_at_most_one_grant(server, demo, tokens):
+    from rawhttp import RawConnection
+
+    with RawConnection(server.address, timeout=30) as conn:
+        response = conn.request("GET", f"/fhir/Patient/{demo['treated']}", [
+            ("Authorization", f"Bearer {tokens['dr.demo']}"),
+            ("X-Break-Glass", "bg_AAAAAAAAAAAAAAAAAAAAAA"), ("X-Break-Glass", "bg_BBBBBBBBBBBBBBBBBBBBBB")])
+    assert response.status == 400
+    assert b'"resourceType":"OperationOutcome"' in response.body
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/fhir/Patient/x/_history", 404),
+    ("GET", "/fhir/Observation/x/y/z", 404),
+    ("DELETE", "/fhir/Patient/x", 405),
+    ("PUT", "/fhir/Patient/x", 405),
+    ("GET", "/fhir", 405),
+])
+def test_unmatched_fhir_paths_answer_with_an_operation_outcome(server, tokens, method, path, status):
+    response = requests.request(method, server.url(path), headers={"Authorization": f"Bearer {tokens['dr.demo']}"},
+                                timeout=30)
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith(FHIR_JSON)
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("path", ["/fhirx", "/fhir-old/Patient/x", "/nothing"])
+def test_unmatched_paths_outside_fhir_stay_problem_json(server, path):
+    response = requests.get(server.url(path), timeout=30)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
 @pytest.mark.parametrize("account,path,status", [
     ("registrar.demo", "/fhir/Patient/{treated}", 200),
     ("registrar.demo", "/fhir/Patient/{untreated}", 200),
