@@ -73,6 +73,9 @@ struct SearchBundle {
 }
 
 /// The transaction-response Bundle for an imported transaction.
+///
+/// Each location is the resource's read URL, which this server answers; the version is in
+/// the entry's `etag`, since there is no version-specific read (`_history`).
 enum TransactionResponse {
     static func json(_ report: ImportReport) -> [UInt8] {
         var out = "{\"resourceType\":\"Bundle\",\"type\":\"transaction-response\",\"entry\":["
@@ -80,7 +83,7 @@ enum TransactionResponse {
             if index > 0 { out += "," }
             let status = entry.outcome == .created ? "201 Created" : "200 OK"
             out += "{\"response\":{\"status\":" + JSONText.quoted(status)
-            out += ",\"location\":" + JSONText.quoted("\(entry.type)/\(entry.id)/_history/\(entry.version)")
+            out += ",\"location\":" + JSONText.quoted("\(entry.type)/\(entry.id)")
             out += ",\"etag\":" + JSONText.quoted("W/\"\(entry.version)\"") + "}}"
         }
         return Array((out + "]}").utf8)

@@ -314,6 +314,8 @@ def test_transaction_import_is_for_ehr_systems(server, tokens):
     body = created.json()
     assert body["type"] == "transaction-response"
     assert body["entry"][0]["response"]["status"] == "201 Created"
+    assert body["entry"][0]["response"]["location"] == "Patient/interop-import-1"
+    assert body["entry"][0]["response"]["etag"] == 'W/"1"'
     again = requests.post(server.url("/fhir"), json=bundle, timeout=30,
                           headers={**headers, "Authorization": f"Bearer {tokens['ehr.demo']}"})
     assert again.json()["entry"][0]["response"]["status"] == "200 OK"
