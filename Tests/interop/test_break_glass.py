@@ -292,6 +292,32 @@ def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
         receiver.stop()
 
 
+@pytest.mark.parametrize("events", [["break_glass.activate"], ["auth.lockouts"], ["nope"], ["breakglass.*"],
+                                    ["*", "review.overdu"]])
+def test_a_filter_that_matches_no_event_is_refused(setup, events):
+    server, passwords, *_ = setup
+    admin = login(server, "security.demo", passwords["security.demo"])
+    refused = requests.post(server.url("/admin/webhooks"), headers=admin, timeout=30,
+                            json={"url": "http://127.0.0.1:9996/x", "events": events})
+    assert refused.status_code == 400, refused.text
+    detail = refused.json()["detail"]
+    bad = [e for e in events if e != "*"][0]
+    assert f'"{bad}"' in detail and "break_glass.activated" in detail and "auth.lockout" in detail
+    listed = requests.get(server.url("/admin/webhooks"), headers=admin, timeout=30).json()["webhooks"]
+    assert all(w["url"] != "http://127.0.0.1:9996/x" for w in listed)
+
+
+@pytest.mark.parametrize("events", [["*"], ["break_glass.*"], ["break_glass.activated", "audit.*"]])
+def test_filters_that_match_events_are_accepted(setup, events):
+    server, passwords, *_ = setup
+    admin = login(server, "security.demo", passwords["security.demo"])
+    added = requests.post(server.url("/admin/webhooks"), headers=admin, timeout=30,
+                          json={"url": "http://127.0.0.1:9/unused", "events": events})
+    assert added.status_code == 201, added.text
+    assert requests.delete(server.url(f"/admin/webhooks/{added.json()['id']}"), headers=admin,
+                           timeout=30).status_code == 204
+
+
 def test_the_warning_says_plainly_when_nobody_is_alerted(tmp_path):
     server = start_server(env={"PHIGATE_DEMO": "true"})
     try:
