@@ -133,9 +133,10 @@ public final class Administration {
     }
 
     /// Issues a (new) TOTP secret for the account: the secret in base32 and its otpauth URI.
-    /// Replaces a confirmed one, as an administrator re-issuing a lost authenticator would.
+    /// Replaces any earlier one, confirmed or not, as an administrator re-issuing a lost
+    /// authenticator would; the holder cannot replace it by self-enrolment, only confirm it.
     public func provisionTOTP(_ name: String) throws -> (secret: String, uri: String) {
-        let enrollment = try session.secondFactor.provision(name, replacingConfirmed: true)
+        let enrollment = try session.secondFactor.provision(name, issuer: .administrator)
         try record("admin.user_totp", subject: name.lowercased())
         return (enrollment.secretBase32, enrollment.otpauthURI)
     }

@@ -365,6 +365,11 @@ struct BreakGlassRoutes {
         case .alreadyEnrolled:
             return HTTPProblem(
                 status: 409, detail: "A confirmed second factor exists; ask a security-admin to reissue it.")
+        case .issuedByAdministrator:
+            return HTTPProblem(
+                status: 409,
+                detail: "Your administrator issued a second factor for this account: confirm it with a code "
+                    + "from it (POST /auth/totp/confirm), or ask a security-admin to reset it.")
         case .tooManyActiveGrants, .alreadyActive, .notActive, .alreadyReviewed:
             var detail = error.message
             if let grant = error.grantID { detail += " (grant \(grant))" }

@@ -301,7 +301,8 @@ extension Configuration {
                 subscribers.append(try WebhookSubscriberConfig(url: url, secret: secret, events: events))
             } catch {
                 // The message names what is wrong, never the secret's value.
-                throw ConfigurationError(key: key, message: error.message)
+                let field = error.code == .invalidEventFilter ? key + ".events" : key
+                throw ConfigurationError(key: field, message: error.message)
             }
         }
         return subscribers

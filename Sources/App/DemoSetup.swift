@@ -52,7 +52,8 @@ enum DemoSetup {
             if role == .clinician {
                 let secret = SecureRandom.bytes(20)
                 try session.identities.setTOTPSecret(
-                    name, secret: secret, encryptionKey: session.secretKey, confirmed: true)
+                    name, secret: secret, encryptionKey: session.secretKey, confirmed: true,
+                    issuedByAdministrator: true)
                 totp = (Base32.encode(secret), SecondFactor.otpauthURI(username: name, secret: secret))
             }
             credentials.append(

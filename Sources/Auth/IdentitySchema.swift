@@ -7,7 +7,7 @@ import Store
 /// session tokens as SHA-256 digests, TOTP secrets sealed with AES-256-GCM under a key the
 /// database does not hold. Scripts are append-only: never edit one that has shipped.
 enum IdentitySchema {
-    static let migrator = Migrator(component: "identities", scripts: [version1])
+    static let migrator = Migrator(component: "identities", scripts: [version1, version2])
 
     private static let version1 = """
         CREATE TABLE accounts(
@@ -57,5 +57,19 @@ enum IdentitySchema {
             username TEXT PRIMARY KEY NOT NULL,
             locked_until INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    /// Records who issued a TOTP secret: 1 when an administrator provisioned it (`phigate user
+    /// totp`), 0 when the account holder enrolled it themselves. Self-enrolment may replace
+    /// only a secret of its own that is still unconfirmed.
+    ///
+    /// Rows from before this version do not say who issued them. A pending (unconfirmed) one
+    /// is counted as an administrator's, so that a session alone cannot replace it: the holder
+    /// confirms it or asks for a reset. A confirmed one is never replaced by self-enrolment
+    /// anyway, so the column only describes it.
+    private static let version2 = """
+        ALTER TABLE account_totp ADD COLUMN issued_by_admin INTEGER NOT NULL DEFAULT 0
+            CHECK (issued_by_admin IN (0, 1));
+        UPDATE account_totp SET issued_by_admin = 1 WHERE confirmed = 0;
         """
 }

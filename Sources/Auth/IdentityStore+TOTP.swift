@@ -9,11 +9,18 @@ public struct TOTPState: Sendable, Equatable {
     public var confirmed: Bool
     /// The newest time step whose code was accepted, if any.
     public var lastAcceptedStep: UInt64?
+    /// True when an administrator issued the secret rather than the account holder; a
+    /// session alone never replaces such a secret.
+    public var issuedByAdministrator: Bool
 
-    public init(secret: [UInt8], confirmed: Bool, lastAcceptedStep: UInt64?) {
+    public init(
+        secret: [UInt8], confirmed: Bool, lastAcceptedStep: UInt64?,
+        issuedByAdministrator: Bool = false
+    ) {
         self.secret = secret
         self.confirmed = confirmed
         self.lastAcceptedStep = lastAcceptedStep
+        self.issuedByAdministrator = issuedByAdministrator
     }
 }
 
@@ -27,12 +34,15 @@ extension IdentityStore {
     /// the database alone does not give the secrets away. The sealed box is bound to the
     /// account's name as additional data: moved onto another account's row, it fails to open.
     /// Replacing a secret keeps the last accepted step, so a code accepted before cannot be
-    /// accepted again after re-enrolment.
+    /// accepted again after re-enrolment. `issuedByAdministrator` records who issued it (see
+    /// ``TOTPState/issuedByAdministrator``); deciding whether a replacement is allowed is the
+    /// caller's job.
     ///
     /// Throws `.invalidSecret` for a secret outside ``totpSecretByteCounts`` or a key that is
     /// not 32 bytes, `.unknownUser` when there is no such account.
     public func setTOTPSecret(
-        _ rawName: String, secret: [UInt8], encryptionKey: [UInt8], confirmed: Bool
+        _ rawName: String, secret: [UInt8], encryptionKey: [UInt8], confirmed: Bool,
+        issuedByAdministrator: Bool = false
     ) throws(AuthError) {
         let name = try Self.canonicalName(rawName)
         guard Self.totpSecretByteCounts.contains(secret.count) else {
@@ -45,10 +55,14 @@ extension IdentityStore {
             try database.transaction {
                 _ = try requireAccount(name)
                 try database.run(
-                    "INSERT INTO account_totp(username, sealed_secret, confirmed, last_step) "
-                        + "VALUES (?, ?, ?, NULL) ON CONFLICT(username) DO UPDATE SET "
-                        + "sealed_secret = excluded.sealed_secret, confirmed = excluded.confirmed",
-                    [.text(name), .blob(sealed), .integer(confirmed ? 1 : 0)])
+                    "INSERT INTO account_totp(username, sealed_secret, confirmed, last_step, "
+                        + "issued_by_admin) VALUES (?, ?, ?, NULL, ?) ON CONFLICT(username) DO UPDATE "
+                        + "SET sealed_secret = excluded.sealed_secret, confirmed = excluded.confirmed, "
+                        + "issued_by_admin = excluded.issued_by_admin",
+                    [
+                        .text(name), .blob(sealed), .integer(confirmed ? 1 : 0),
+                        .integer(issuedByAdministrator ? 1 : 0),
+                    ])
             }
         }
     }
@@ -92,10 +106,14 @@ extension IdentityStore {
         let row = try AuthError.translating("read a TOTP secret") {
             _ = try requireAccount(name)
             return try database.query(
-                "SELECT sealed_secret, confirmed, last_step FROM account_totp WHERE username = ?",
+                "SELECT sealed_secret, confirmed, last_step, issued_by_admin FROM account_totp "
+                    + "WHERE username = ?",
                 [.text(name)]
-            ) { row -> (sealed: [UInt8], confirmed: Bool, lastStep: Int64?) in
-                (row.blob(at: 0), row.int64(at: 1) != 0, row.isNull(at: 2) ? nil : row.int64(at: 2))
+            ) { row -> (sealed: [UInt8], confirmed: Bool, lastStep: Int64?, byAdmin: Bool) in
+                (
+                    row.blob(at: 0), row.int64(at: 1) != 0, row.isNull(at: 2) ? nil : row.int64(at: 2),
+                    row.int64(at: 3) != 0
+                )
             }.first
         }
         guard let row else {
@@ -112,7 +130,7 @@ extension IdentityStore {
         }
         return TOTPState(
             secret: secret, confirmed: row.confirmed,
-            lastAcceptedStep: row.lastStep.map { UInt64($0) })
+            lastAcceptedStep: row.lastStep.map { UInt64($0) }, issuedByAdministrator: row.byAdmin)
     }
 
     /// Records that the code of time step `step` was accepted, unless a step at least as new

@@ -36,6 +36,9 @@ public struct BreakGlassError: Error, Sendable, Equatable, CustomStringConvertib
         public static let notEnrolled = Code("not_enrolled")
         /// Provisioning would replace a confirmed secret without being asked to.
         public static let alreadyEnrolled = Code("already_enrolled")
+        /// Self-enrolment would replace a secret an administrator issued and the holder has
+        /// not confirmed yet: they confirm that one, or an administrator resets it.
+        public static let issuedByAdministrator = Code("issued_by_administrator")
         /// The account does not exist or its name does not canonicalize.
         public static let unknownUser = Code("unknown_user")
         /// The TOTP encryption key is not 32 bytes, or a stored secret does not decrypt.

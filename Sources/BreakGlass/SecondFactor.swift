@@ -36,6 +36,17 @@ public final class SecondFactor {
         public var description: String { "Enrollment(secret: <redacted>)" }
     }
 
+    /// Who asks for a new secret, which decides what the new secret may replace.
+    public enum Issuer: Sendable, Equatable {
+        /// The account holder with only their session (`POST /auth/totp/enroll`): gets a
+        /// secret when the account has none, and may replace one they enrolled themselves
+        /// while it is still unconfirmed (an app set up wrongly, a URI closed too early).
+        case accountHolder
+        /// An administrator (`phigate user totp`): issues or replaces any secret, confirmed
+        /// or not, as when re-issuing a lost authenticator.
+        case administrator
+    }
+
     /// The store holding accounts and their sealed secrets; its database holds the budget.
     public let identities: IdentityStore
     /// The failure budget.
@@ -66,24 +77,27 @@ public final class SecondFactor {
     /// Gives the account a new random 20-byte secret, unconfirmed until ``confirm`` accepts
     /// a code from it, and returns it with its provisioning URI.
     ///
-    /// A confirmed secret is replaced only with `replacingConfirmed` (an administrator
-    /// re-issuing a lost authenticator); otherwise `.alreadyEnrolled`, so that whoever holds
-    /// a session cannot swap the factor for one of their own. The last accepted step is kept
-    /// across the replacement. Throws `.unknownUser` when there is no such account.
+    /// The secret records its `issuer`. An administrator replaces any secret. The account
+    /// holder, who may be anyone holding their session, replaces neither a confirmed secret
+    /// (`.alreadyEnrolled`) nor an unconfirmed one an administrator issued
+    /// (`.issuedByAdministrator`), so that a password alone cannot swap the factor for one of
+    /// their own; they may replace only their own unconfirmed self-enrolled secret. The check
+    /// and the write are one transaction. The last accepted step is kept across a
+    /// replacement. Throws `.unknownUser` when there is no such account.
     public func provision(
-        _ username: String, replacingConfirmed: Bool = false
+        _ username: String, issuer: Issuer = .accountHolder
     ) throws(BreakGlassError) -> Enrollment {
         let name = try Self.canonical(username)
         let secret = SecureRandom.bytes(TOTP.recommendedSecretByteCount)
         try BreakGlassError.translating("provision a second factor") {
             try database.transaction {
                 let existing = try identities.storedTOTP(name, encryptionKey: encryptionKey)
-                if existing?.confirmed == true, !replacingConfirmed {
-                    throw BreakGlassError(
-                        .alreadyEnrolled, "a confirmed second factor exists for this account")
+                if let existing, issuer == .accountHolder {
+                    try Self.checkSelfReplacement(of: existing)
                 }
                 try identities.setTOTPSecret(
-                    name, secret: secret, encryptionKey: encryptionKey, confirmed: false)
+                    name, secret: secret, encryptionKey: encryptionKey, confirmed: false,
+                    issuedByAdministrator: issuer == .administrator)
             }
         }
         return Enrollment(
@@ -212,6 +226,19 @@ public final class SecondFactor {
     }
 
     // MARK: - Helpers
+
+    /// Throws unless the account holder may replace `existing` with a secret of their own.
+    static func checkSelfReplacement(of existing: TOTPState) throws(BreakGlassError) {
+        if existing.confirmed {
+            throw BreakGlassError(
+                .alreadyEnrolled, "a confirmed second factor exists for this account")
+        }
+        if existing.issuedByAdministrator {
+            throw BreakGlassError(
+                .issuedByAdministrator,
+                "an administrator issued a second factor for this account that is not confirmed")
+        }
+    }
 
     static func canonical(_ username: String) throws(BreakGlassError) -> String {
         guard let name = Username.canonical(username) else {

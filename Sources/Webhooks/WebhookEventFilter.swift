@@ -12,7 +12,8 @@ public enum WebhookEventType {
     public static let auditCheckpoint = "audit.checkpoint"
     public static let auditVerifyFailed = "audit.verify_failed"
 
-    /// Every type above, for validating configuration and documenting the API.
+    /// Every type above: the one list that subscriber filters are checked against, so a type
+    /// raised anywhere in phigate must be added here.
     public static let all: [String] = [
         breakGlassActivated, breakGlassEnded, reviewCompleted, reviewOverdue, authLockout,
         accessDeniedBurst, auditCheckpoint, auditVerifyFailed,
@@ -26,8 +27,9 @@ public enum WebhookEventType {
 /// - an exact type, `break_glass.activated`;
 /// - a family, `break_glass.*`: every type whose leading segments are `break_glass`.
 ///
-/// Unknown but well-formed types are accepted, so that a subscriber can be configured before
-/// the release that starts sending a new type.
+/// Every pattern must match at least one of the types phigate sends
+/// (``WebhookEventType/all``): a misspelt type or family would otherwise be accepted and
+/// silently receive nothing, which for a security alert is the worst way to fail.
 public enum WebhookEventFilter {
     /// The pattern that matches every event.
     public static let everything = "*"
@@ -57,7 +59,16 @@ public enum WebhookEventFilter {
         return isValidType(pattern)
     }
 
+    /// Whether `pattern` selects at least one type in ``WebhookEventType/all``.
+    public static func matchesKnownType(_ pattern: String) -> Bool {
+        WebhookEventType.all.contains { matches([pattern], type: $0) }
+    }
+
     /// Checks a whole filter; throws `.invalidEventFilter` naming the first bad pattern.
+    ///
+    /// A pattern outside the grammar is described by its length only, since it may hold
+    /// anything. A well-formed pattern that matches none of the types phigate sends is
+    /// named, as it holds only `[A-Za-z0-9_.*]`, and the message lists the known types.
     public static func validate(_ patterns: Set<String>) throws(WebhookError) {
         guard !patterns.isEmpty else {
             throw WebhookError(.invalidEventFilter, "a subscriber needs at least one event")
@@ -71,6 +82,12 @@ public enum WebhookEventFilter {
             throw WebhookError(
                 .invalidEventFilter,
                 "an event pattern of \(pattern.utf8.count) bytes is not *, a type or type.*")
+        }
+        for pattern in patterns.sorted() where !matchesKnownType(pattern) {
+            throw WebhookError(
+                .invalidEventFilter,
+                "the event pattern \"\(pattern)\" matches no event phigate sends; the types are "
+                    + WebhookEventType.all.joined(separator: ", ") + ", or * for all")
         }
     }
 

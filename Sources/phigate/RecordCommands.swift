@@ -156,6 +156,7 @@ enum RecordCommands {
                 print("  secret: \(issued.secret)")
                 print("  uri:    \(issued.uri)")
                 print("Until a code is confirmed (POST /auth/totp/confirm) it cannot open break-glass.")
+                print("The user cannot replace it by self-enrolment; run this command again to reissue it.")
                 return 0
             default:
                 return CommandLineInterface.usageError(userUsage)

@@ -127,6 +127,16 @@ struct ConfigurationReferenceTests {
                 #"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","colour":1}]"#,
                 "webhooks[0].colour"
             ),
+            (
+                #"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","#
+                    + #""events":["break_glass.activate"]}]"#,
+                "webhooks[0].events"
+            ),
+            (
+                #"[{"url":"https://x/y","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","#
+                    + #""events":["*","breakglass.*"]}]"#,
+                "webhooks[0].events"
+            ),
             (#"{"url":"https://x/y"}"#, "webhooks"),
             ("not json", "webhooks"),
         ]

@@ -203,7 +203,7 @@ struct AccountTests {
         let fixture = try AuthFixture()
         let version = try fixture.store.database.scalar(
             "SELECT version FROM phigate_schema WHERE component = 'identities'")
-        #expect(version == 1)
+        #expect(version == 2)
         #expect(try fixture.store.database.scalar("PRAGMA user_version") == 0)
     }
 

@@ -156,4 +156,40 @@ struct TOTPStorageTests {
         let sorted = outcomes.withLock { $0.sorted() }
         #expect(sorted == Array(repeating: "no", count: 7) + ["yes"])
     }
+
+    @Test("who issued a secret is stored with it and follows each replacement")
+    func issuer() throws {
+        let fixture = try AuthFixture()
+        try fixture.addClinician("alice")
+        try fixture.store.setTOTPSecret(
+            "alice", secret: Self.secret, encryptionKey: Self.key, confirmed: false,
+            issuedByAdministrator: true)
+        let issued = try fixture.store.storedTOTP("alice", encryptionKey: Self.key)
+        #expect(issued?.issuedByAdministrator == true)
+        try fixture.store.setTOTPSecret(
+            "alice", secret: Self.secret, encryptionKey: Self.key, confirmed: false)
+        let replaced = try fixture.store.storedTOTP("alice", encryptionKey: Self.key)
+        #expect(replaced?.issuedByAdministrator == false)
+    }
+
+    @Test("upgrading counts a pending secret of unknown origin as an administrator's")
+    func upgradeMarksPendingSecrets() throws {
+        let directory = try TemporaryDirectory()
+        let database = try Database(path: directory.path("phigate.sqlite"))
+        let first = Migrator(component: "identities", scripts: [IdentitySchema.migrator.scripts[0]])
+        try first.migrate(database)
+        for (name, confirmed) in [("pending", 0), ("settled", 1)] {
+            try database.run(
+                "INSERT INTO accounts(username, role, password_hash, created_at) "
+                    + "VALUES (?, 'clinician', 'x', 0)", [.text(name)])
+            try database.run(
+                "INSERT INTO account_totp(username, sealed_secret, confirmed) VALUES (?, x'00', ?)",
+                [.text(name), .integer(Int64(confirmed))])
+        }
+        _ = try IdentityStore(database: database, policy: .fast)
+        let rows = try database.query(
+            "SELECT username, issued_by_admin FROM account_totp ORDER BY username"
+        ) { "\($0.text(at: 0) ?? "")=\($0.int64(at: 1))" }
+        #expect(rows == ["pending=1", "settled=0"])
+    }
 }

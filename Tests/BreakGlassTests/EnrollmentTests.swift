@@ -72,7 +72,7 @@ struct EnrollmentTests {
         let state = try fixture.identities.storedTOTP("alice", encryptionKey: F.key)
         #expect(state?.secret == F.secret && state?.confirmed == true)
 
-        let replaced = try fixture.factor.provision("alice", replacingConfirmed: true)
+        let replaced = try fixture.factor.provision("alice", issuer: .administrator)
         let after = try fixture.identities.storedTOTP("alice", encryptionKey: F.key)
         #expect(after?.secret == Base32.decode(replaced.secretBase32))
         #expect(after?.confirmed == false)
@@ -80,6 +80,42 @@ struct EnrollmentTests {
             try fixture.factor.verify("alice", code: F.code(at: t0), now: t0)
         }
         #expect(unconfirmed.code == .notEnrolled)
+    }
+
+    @Test("self-enrolment does not replace a secret an administrator issued")
+    func administratorIssuedSecretStays() throws {
+        let fixture = try F()
+        let issued = try fixture.factor.provision("carol", issuer: .administrator)
+        let issuedSecret = try #require(Base32.decode(issued.secretBase32))
+        let refused = try #require(throws: BreakGlassError.self) {
+            try fixture.factor.provision("carol")
+        }
+        #expect(refused.code == .issuedByAdministrator)
+        let state = try #require(try fixture.identities.storedTOTP("carol", encryptionKey: F.key))
+        #expect(state.secret == issuedSecret && !state.confirmed && state.issuedByAdministrator)
+
+        let code = SecondFactor.code(secret: issuedSecret, step: SecondFactor.step(at: t0))
+        try fixture.factor.confirm("carol", code: code, now: t0)
+        let confirmed = try #require(throws: BreakGlassError.self) {
+            try fixture.factor.provision("carol")
+        }
+        #expect(confirmed.code == .alreadyEnrolled)
+    }
+
+    @Test("an administrator replaces a self-enrolled pending secret, which then stays")
+    func administratorReplacesSelfEnrolled() throws {
+        let fixture = try F()
+        let own = try fixture.factor.provision("carol")
+        let ownState = try fixture.identities.storedTOTP("carol", encryptionKey: F.key)
+        #expect(ownState?.issuedByAdministrator == false)
+        let issued = try fixture.factor.provision("carol", issuer: .administrator)
+        #expect(issued.secretBase32 != own.secretBase32)
+        let refused = try #require(throws: BreakGlassError.self) {
+            try fixture.factor.provision("carol")
+        }
+        #expect(refused.code == .issuedByAdministrator)
+        let state = try fixture.identities.storedTOTP("carol", encryptionKey: F.key)
+        #expect(state?.secret == Base32.decode(issued.secretBase32))
     }
 
     @Test("provisioning an unknown account fails")

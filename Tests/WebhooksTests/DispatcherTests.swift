@@ -244,13 +244,13 @@ struct DispatcherTests {
         let fixture = try OutboxFixture()
         let receiver = try await LocalReceiver.start(directory: fixture.directory)
         try fixture.configure([
-            (receiver.url("/sleep/60"), ["slow.*"]), (receiver.url("/ok"), ["fast.*"]),
+            (receiver.url("/sleep/60"), ["audit.*"]), (receiver.url("/ok"), ["break_glass.*"]),
         ])
         var slowEvents: [WebhookEvent] = []
         for _ in 0..<3 {
-            slowEvents.append(try fixture.enqueue("slow.event"))
+            slowEvents.append(try fixture.enqueue("audit.checkpoint"))
         }
-        let fast = try fixture.enqueue("fast.event")
+        let fast = try fixture.enqueue("break_glass.activated")
         let dispatcher = try WebhookDispatcher(
             configuration: fixture.configuration(
                 timeoutMilliseconds: 120_000, concurrency: 2, perSubscriber: 1))

@@ -95,7 +95,9 @@ struct EventTests {
     @Test(arguments: [
         (["*"], true), (["break_glass.*"], true), (["auth.lockout", "review.*"], true),
         ([], false), (["**"], false), (["*.activated"], false), (["break_glass.*.x"], false),
-        (["a b"], false), (["break_glass."], false),
+        (["a b"], false), (["break_glass."], false), (["audit.*", "review.overdue"], true),
+        (["break_glass.activate"], false), (["auth.lockouts"], false), (["nope"], false),
+        (["breakglass.*"], false), (["break_glass.activated.*"], false), (["*", "nope"], false),
     ])
     func validatesFilters(patterns: [String], valid: Bool) {
         let result = Result { () throws(WebhookError) in
@@ -104,6 +106,24 @@ struct EventTests {
         switch result {
         case .success: #expect(valid)
         case .failure(let error): #expect(!valid && error.code == .invalidEventFilter)
+        }
+    }
+
+    @Test("a pattern that matches no type phigate sends is named, with the known types")
+    func refusesPatternsThatMatchNothing() throws {
+        let error = try #require(throws: WebhookError.self) {
+            try WebhookEventFilter.validate(["auth.lockout", "break_glass.activate"])
+        }
+        #expect(error.code == .invalidEventFilter)
+        #expect(error.message.contains("\"break_glass.activate\""))
+        #expect(WebhookEventType.all.allSatisfy { error.message.contains($0) })
+    }
+
+    @Test("every type phigate sends is selected by itself, by its family and by *")
+    func everySentTypeIsSubscribable() throws {
+        for type in WebhookEventType.all {
+            let family = String(type[..<type.firstIndex(of: ".")!]) + ".*"
+            try WebhookEventFilter.validate([type, family, WebhookEventFilter.everything])
         }
     }
 

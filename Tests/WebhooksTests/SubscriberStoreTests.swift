@@ -148,7 +148,7 @@ struct SubscriberStoreTests {
         let fixture = try OutboxFixture()
         #expect {
             try fixture.configure([
-                ("http://127.0.0.1:9/a", ["*"]), ("http://127.0.0.1:9/a", ["x"]),
+                ("http://127.0.0.1:9/a", ["*"]), ("http://127.0.0.1:9/a", ["auth.lockout"]),
             ])
         } throws: { ($0 as? WebhookError)?.code == .duplicateSubscriber }
         #expect(try fixture.store.list().isEmpty)

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import time
 
 import pyotp
@@ -13,7 +14,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from phigate_process import start_server
+from phigate_process import clean_environment, phigate_bin, start_server
 from webhook_receiver import Receiver
 
 CREDENTIAL = re.compile(r"^\s+(\S+)\s+(clinician|registrar|compliance|security-admin|ehr-system)\s+(\S+)\s*$")
@@ -290,6 +291,71 @@ def test_security_admin_manages_subscribers_and_denial_bursts_alert(tmp_path):
     finally:
         env_server.stop()
         receiver.stop()
+
+
+@pytest.mark.parametrize("events", [["break_glass.activate"], ["auth.lockouts"], ["nope"], ["breakglass.*"],
+                                    ["*", "review.overdu"]])
+def test_a_filter_that_matches_no_event_is_refused(setup, events):
+    server, passwords, *_ = setup
+    admin = login(server, "security.demo", passwords["security.demo"])
+    refused = requests.post(server.url("/admin/webhooks"), headers=admin, timeout=30,
+                            json={"url": "http://127.0.0.1:9996/x", "events": events})
+    assert refused.status_code == 400, refused.text
+    detail = refused.json()["detail"]
+    bad = [e for e in events if e != "*"][0]
+    assert f'"{bad}"' in detail and "break_glass.activated" in detail and "auth.lockout" in detail
+    listed = requests.get(server.url("/admin/webhooks"), headers=admin, timeout=30).json()["webhooks"]
+    assert all(w["url"] != "http://127.0.0.1:9996/x" for w in listed)
+
+
+@pytest.mark.parametrize("events", [["*"], ["break_glass.*"], ["break_glass.activated", "audit.*"]])
+def test_filters_that_match_events_are_accepted(setup, events):
+    server, passwords, *_ = setup
+    admin = login(server, "security.demo", passwords["security.demo"])
+    added = requests.post(server.url("/admin/webhooks"), headers=admin, timeout=30,
+                          json={"url": "http://127.0.0.1:9/unused", "events": events})
+    assert added.status_code == 201, added.text
+    assert requests.delete(server.url(f"/admin/webhooks/{added.json()['id']}"), headers=admin,
+                           timeout=30).status_code == 204
+
+
+def cli(data_dir, *args, stdin=None):
+    return subprocess.run([phigate_bin(), *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          env=clean_environment({"PHIGATE_DATA_DIR": data_dir}))
+
+
+def test_self_enrolment_does_not_replace_an_administrator_issued_factor(tmp_path):
+    data_dir = str(tmp_path / "data")
+    for name in ("dr.third", "dr.fourth"):
+        added = cli(data_dir, "user", "add", name, "--role", "clinician", "--password-stdin",
+                    stdin="clinician-password-3\n")
+        assert added.returncode == 0, added.stderr
+    issued = cli(data_dir, "user", "totp", "dr.third")
+    assert issued.returncode == 0, issued.stderr
+    admin_secret = re.search(r"secret: ([A-Z2-7]+)", issued.stdout).group(1)
+    server = start_server(data_dir=data_dir)
+    try:
+        third = login(server, "dr.third", "clinician-password-3")
+        refused = post(server, "/auth/totp/enroll", third, {})
+        assert refused.status_code == 409, refused.text
+        assert "administrator" in refused.json()["detail"] and "secret" not in refused.json()
+        assert post(server, "/auth/totp/confirm", third, {"code": code(admin_secret)}).status_code == 200
+        relogin = requests.post(server.url("/auth/login"), timeout=30,
+                                json={"username": "dr.third", "password": "clinician-password-3"})
+        assert relogin.json()["user"]["totp_enrolled"] is True
+        assert post(server, "/auth/totp/enroll", third, {}).status_code == 409
+
+        # An account with no factor at all may still enrol itself, and start over until it confirms.
+        fourth = login(server, "dr.fourth", "clinician-password-3")
+        first = post(server, "/auth/totp/enroll", fourth, {})
+        assert first.status_code == 200, first.text
+        again = post(server, "/auth/totp/enroll", fourth, {})
+        assert again.status_code == 200, again.text
+        assert again.json()["secret"] != first.json()["secret"]
+        assert post(server, "/auth/totp/confirm", fourth, {"code": code(again.json()["secret"])}).status_code == 200
+        assert post(server, "/auth/totp/enroll", fourth, {}).status_code == 409
+    finally:
+        server.stop()
 
 
 def test_the_warning_says_plainly_when_nobody_is_alerted(tmp_path):

@@ -15,6 +15,7 @@ import requests
 from phigate_process import clean_environment, phigate_bin
 from rawhttp import ConnectionClosed, RawConnection, build_request
 
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 COMMAND_TIMEOUT = 30  # generous: a debug build refuses a bad configuration in well under 1 s
 
 
@@ -90,6 +91,10 @@ def assert_refused_naming(result: subprocess.CompletedProcess, key: str) -> None
     ("PHIGATE_LISTEN", "not-an-address", "listen"),
     ("PHIGATE_LISTEN", "127.0.0.1:99999", "listen"),
     ("PHIGATE_DEMO", "maybe", "demo"),
+    ("PHIGATE_WEBHOOKS", json.dumps([{"url": "http://127.0.0.1:9996/x", "secret": WEBHOOK_SECRET,
+                                      "events": ["break_glass.activate"]}]), "webhooks[0].events"),
+    ("PHIGATE_WEBHOOKS", json.dumps([{"url": "http://127.0.0.1:9996/x", "secret": WEBHOOK_SECRET,
+                                      "events": ["breakglass.*"]}]), "webhooks[0].events"),
 ])
 def test_invalid_environment_value_is_refused_naming_the_key(tmp_path, variable, value,
                                                               key):
@@ -105,6 +110,8 @@ def test_invalid_environment_value_is_refused_naming_the_key(tmp_path, variable,
     ({"listne": "127.0.0.1:0"}, "listne"),
     ({"http": 5}, "http"),
     ({"demo": "yes"}, "demo"),
+    ({"webhooks": [{"url": "http://127.0.0.1:9996/x", "secret": WEBHOOK_SECRET, "events": ["auth.lockouts"]}]},
+     "webhooks[0].events"),
 ])
 def test_invalid_config_file_is_refused_naming_the_key(tmp_path, document, key):
     # A valid base, so only the key under test is wrong, and no environment variable that
