@@ -58,11 +58,18 @@ struct BreakGlassRoutes {
 
         return try pool.with { session in
             do {
-                try session.grants.precheck(activation, holder: holder.principal, now: now)
-                let step = try verifySecondFactor(session, request, caller, code)
-                guard try session.records.storedResource(type: "Patient", id: activation.patientID) != nil else {
-                    throw HTTPProblem.notFound("No patient with that id.")
+                if let duration = fields["duration_minutes"], duration.intValue == nil {
+                    let maximum = session.grants.policy.maximumMinutes
+                    throw BreakGlassError(.invalidDuration, "a break-glass grant lasts 1 to \(maximum) minutes")
                 }
+                try session.grants.precheck(activation, holder: holder.principal, now: now)
+                // Every check of the request comes before the code is spent. A missing patient is
+                // answered only after the code is checked, so that the 404 still needs a valid code,
+                // but that code is left unspent for the corrected retry.
+                let patientExists =
+                    try session.records.storedResource(type: "Patient", id: activation.patientID) != nil
+                let step = try verifySecondFactor(session, request, caller, code, spending: patientExists)
+                guard patientExists else { throw HTTPProblem.notFound("No patient with that id.") }
                 var subscribers = 0
                 let grant = try session.grants.activate(
                     activation, holder: holder.principal, secondFactorStep: step, now: now
@@ -107,14 +114,15 @@ struct BreakGlassRoutes {
         }
     }
 
-    /// Checks the TOTP code; a replayed code and a second-factor lockout raise alerts.
-    private func verifySecondFactor(_ session: RecordsSession, _ request: Request, _ caller: Caller, _ code: String)
-        throws -> UInt64
-    {
+    /// Checks the TOTP code, marking it used only when `spending`; a replayed code and a
+    /// second-factor lockout raise alerts.
+    private func verifySecondFactor(
+        _ session: RecordsSession, _ request: Request, _ caller: Caller, _ code: String, spending: Bool
+    ) throws -> UInt64 {
         let username = caller.effectiveAccount.username
         let outcome: Result<UInt64, BreakGlassError>
         do throws(BreakGlassError) {
-            outcome = .success(try session.secondFactor.verify(username, code: code))
+            outcome = .success(try session.secondFactor.verify(username, code: code, spending: spending))
         } catch {
             outcome = .failure(error)
         }
