@@ -79,8 +79,9 @@ struct BreakGlassRoutes {
                     payload.add("user", grant.holder)
                     payload.add("proxy", caller.onBehalfOf != nil ? caller.account.username : nil)
                     payload.add("patient", grant.patientID)
+                    // The justification is free text that may describe the patient's condition: it
+                    // stays in the audit log and the review queue, never in an alert.
                     payload.add("reason", grant.reason.rawValue)
-                    payload.add("justification", grant.justification)
                     payload.add("activated_at", grant.createdAt)
                     payload.add("expires_at", grant.expiresAt)
                     payload.add("request_id", request.requestID)
