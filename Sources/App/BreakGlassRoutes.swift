@@ -163,13 +163,15 @@ struct BreakGlassRoutes {
             + "justification; " + alert + ", and compliance will review this grant."
     }
 
-    static func grantJSON(_ grant: Grant, warning: String? = nil, now: Int64? = nil) -> String {
+    static func grantJSON(
+        _ grant: Grant, warning: String? = nil, now: Int64? = nil, withJustification: Bool = true
+    ) -> String {
         var out = JSONObjectWriter()
         out.add("id", grant.id)
         out.add("patient", grant.patientID)
         out.add("holder", grant.holder)
         out.add("reason", grant.reason.rawValue)
-        out.add("justification", grant.justification)
+        if withJustification { out.add("justification", grant.justification) }
         out.add("activated_at", WallClock.iso8601(unixSeconds: grant.createdAt))
         out.add("expires_at", WallClock.iso8601(unixSeconds: grant.expiresAt))
         if let ended = grant.endedAt { out.add("ended_at", WallClock.iso8601(unixSeconds: ended)) }
@@ -181,14 +183,35 @@ struct BreakGlassRoutes {
 
     // MARK: - Listing and ending
 
+    /// A clinician's own grants, in any status; for a security administrator everyone's active
+    /// grants, or with `status=all` the most recent 500 in any status. An administrator's
+    /// listing leaves out the justifications, which are for the review queue and the audit log.
     func list(_ request: Request) throws -> Response {
         let caller = try request.caller
         let now = trail.now / 1000
-        _ = try trail.authorize(
+        let decision = try trail.authorize(
             request, caller, .listOwnGrants, event: "break_glass.list",
-            refusal: "Only clinicians hold break-glass grants.")
-        let grants = try pool.with { try $0.grants.all(holder: caller.effectiveAccount.username) }
-        let items = grants.map { Self.grantJSON($0, now: now) }
+            refusal: "Only clinicians and security-admins list break-glass grants.")
+        let everyone = decision.rule == PolicyRule.securityAdminListGrants.rawValue
+        var activeOnly = false
+        if everyone {
+            switch request.queryItems?.first(where: { $0.name == "status" })?.value {
+            case nil, "active": activeOnly = true
+            case "all": activeOnly = false
+            default:
+                try audit(request, caller, "break_glass.list", .denied, 400, decision: decision)
+                throw HTTPProblem.badRequest("status is active or all.")
+            }
+        }
+        let grants = try pool.with { session in
+            if !everyone { return try session.grants.all(holder: caller.effectiveAccount.username) }
+            return activeOnly
+                ? try session.grants.active(holder: nil, now: now) : try session.grants.all(holder: nil, limit: 500)
+        }
+        try audit(
+            request, caller, "break_glass.list", .allowed, 200, decision: decision,
+            details: ["count": String(grants.count)])
+        let items = grants.map { Self.grantJSON($0, now: now, withJustification: !everyone) }
         return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
     }
 
