@@ -41,7 +41,9 @@ struct BreakGlassRoutes {
         let fields: [String: JSONValue]
         do {
             guard decision.allowed else {
-                throw HTTPProblem(status: decision.status, detail: "Only clinicians may activate break-glass.")
+                throw HTTPProblem(
+                    status: decision.status,
+                    detail: AuditTrail.refusal(decision, otherwise: "Only clinicians may activate break-glass."))
             }
             fields = try AuthRoutes.jsonObject(request)
         } catch let error as HTTPProblem {
