@@ -298,7 +298,11 @@ struct BreakGlassRoutes {
         else {
             throw HTTPProblem.badRequest("disposition is justified, unjustified or needs-follow-up.")
         }
-        let notes = fields["notes"]?.stringValue ?? ""
+        var notes = ""
+        if let given = fields["notes"] {
+            guard let text = given.stringValue else { throw HTTPProblem.badRequest("notes is a string.") }
+            notes = text
+        }
         return try pool.with { session in
             guard let grant = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
             let decision = AccessPolicy.decide(caller.accessRequest(.reviewGrant(holder: grant.holder), now: now))
