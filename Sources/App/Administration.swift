@@ -1,9 +1,11 @@
 import Audit
 import Auth
+import BreakGlass
 import Foundation
 import Policy
 import Store
 import Support
+import Webhooks
 
 /// The command line's door to the records and identities: import, accounts, care assignments.
 ///
@@ -75,23 +77,46 @@ public final class Administration {
 
     public func listUsers() throws -> [Account] { try session.identities.listAccounts() }
 
-    public func disableUser(_ name: String) throws -> Account {
-        let account = try session.identities.disable(name)
-        try record("admin.user_disable", subject: account.username)
-        return account
+    /// Disables the account, ends its sessions and ends its active break-glass grants, in one
+    /// transaction; returns the account and the ids of the grants ended. Each grant's end is
+    /// recorded with the operator as who ended it, audited and alerted (`break_glass.ended`),
+    /// as an end through the API is.
+    public func disableUser(_ name: String) throws -> (account: Account, endedGrants: [String]) {
+        try session.database.transaction {
+            let account = try session.identities.disable(name)
+            let ended = try session.grants.endActive(
+                holder: account.username, endedBy: AdminAuditQueue.operatorName
+            ) { grant in
+                let endedAt = grant.endedAt ?? WallClock().unixSeconds()
+                var payload = JSONObjectWriter()
+                payload.add("grant_id", grant.id)
+                payload.add("user", grant.holder)
+                payload.add("patient", grant.patientID)
+                payload.add("ended_by", grant.endedBy)
+                payload.add("ended_at", endedAt)
+                let event = try WebhookEvent(
+                    type: WebhookEventType.breakGlassEnded, timestamp: endedAt, payload: payload.bytes)
+                try Outbox.enqueue(event: event, in: session.database)
+                try record(
+                    "break_glass.end", subject: account.username, patient: grant.patientID, grant: grant.id,
+                    details: ["cause": "account_disabled"])
+            }
+            try record("admin.user_disable", subject: account.username)
+            return (account, ended.map(\.id))
+        }
     }
 
     /// Queues an administrative change for the audit log (see `AdminAuditQueue`).
     private func record(
-        _ event: String, subject: String? = nil, patient: String? = nil, details: [String: String] = [:],
-        resources: [String] = []
+        _ event: String, subject: String? = nil, patient: String? = nil, grant: String? = nil,
+        details: [String: String] = [:], resources: [String] = []
     ) throws {
         var details = details.filter { !$0.value.isEmpty }
         if let subject { details["subject"] = subject }
         let entry = AuditEntry(
             time: WallClock().unixMilliseconds(), event: event, actor: AdminAuditQueue.operatorName,
             roles: ["operator"], action: event, outcome: "allowed", status: 0, patient: patient,
-            resources: resources, details: details)
+            resources: resources, grant: grant, details: details)
         try AdminAuditQueue.enqueue(entry, in: session.database)
     }
 

@@ -124,9 +124,15 @@ final class AuditTrail: Sendable {
                 status: decision.status, decision: decision, details: details)
             denied.grant = grant
             try record(denied)
-            throw HTTPProblem(status: decision.status, detail: refusal)
+            throw HTTPProblem(status: decision.status, detail: Self.refusal(decision, otherwise: refusal))
         }
         return decision
+    }
+
+    /// What a refused caller reads: the malformed-header refusals (400) say what is wrong with
+    /// X-On-Behalf-Of, in the FHIR endpoints' words; any other refusal reads `otherwise`.
+    static func refusal(_ decision: Decision, otherwise: String) -> String {
+        decision.status == 400 ? FHIRAccess.refusal(decision).detail : otherwise
     }
 
     enum Outcome: String {

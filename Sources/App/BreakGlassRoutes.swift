@@ -41,7 +41,9 @@ struct BreakGlassRoutes {
         let fields: [String: JSONValue]
         do {
             guard decision.allowed else {
-                throw HTTPProblem(status: decision.status, detail: "Only clinicians may activate break-glass.")
+                throw HTTPProblem(
+                    status: decision.status,
+                    detail: AuditTrail.refusal(decision, otherwise: "Only clinicians may activate break-glass."))
             }
             fields = try AuthRoutes.jsonObject(request)
         } catch let error as HTTPProblem {
@@ -58,11 +60,18 @@ struct BreakGlassRoutes {
 
         return try pool.with { session in
             do {
-                try session.grants.precheck(activation, holder: holder.principal, now: now)
-                let step = try verifySecondFactor(session, request, caller, code)
-                guard try session.records.storedResource(type: "Patient", id: activation.patientID) != nil else {
-                    throw HTTPProblem.notFound("No patient with that id.")
+                if let duration = fields["duration_minutes"], duration.intValue == nil {
+                    let maximum = session.grants.policy.maximumMinutes
+                    throw BreakGlassError(.invalidDuration, "a break-glass grant lasts 1 to \(maximum) minutes")
                 }
+                try session.grants.precheck(activation, holder: holder.principal, now: now)
+                // Every check of the request comes before the code is spent. A missing patient is
+                // answered only after the code is checked, so that the 404 still needs a valid code,
+                // but that code is left unspent for the corrected retry.
+                let patientExists =
+                    try session.records.storedResource(type: "Patient", id: activation.patientID) != nil
+                let step = try verifySecondFactor(session, request, caller, code, spending: patientExists)
+                guard patientExists else { throw HTTPProblem.notFound("No patient with that id.") }
                 var subscribers = 0
                 let grant = try session.grants.activate(
                     activation, holder: holder.principal, secondFactorStep: step, now: now
@@ -72,8 +81,9 @@ struct BreakGlassRoutes {
                     payload.add("user", grant.holder)
                     payload.add("proxy", caller.onBehalfOf != nil ? caller.account.username : nil)
                     payload.add("patient", grant.patientID)
+                    // The justification is free text that may describe the patient's condition: it
+                    // stays in the audit log and the review queue, never in an alert.
                     payload.add("reason", grant.reason.rawValue)
-                    payload.add("justification", grant.justification)
                     payload.add("activated_at", grant.createdAt)
                     payload.add("expires_at", grant.expiresAt)
                     payload.add("request_id", request.requestID)
@@ -107,14 +117,15 @@ struct BreakGlassRoutes {
         }
     }
 
-    /// Checks the TOTP code; a replayed code and a second-factor lockout raise alerts.
-    private func verifySecondFactor(_ session: RecordsSession, _ request: Request, _ caller: Caller, _ code: String)
-        throws -> UInt64
-    {
+    /// Checks the TOTP code, marking it used only when `spending`; a replayed code and a
+    /// second-factor lockout raise alerts.
+    private func verifySecondFactor(
+        _ session: RecordsSession, _ request: Request, _ caller: Caller, _ code: String, spending: Bool
+    ) throws -> UInt64 {
         let username = caller.effectiveAccount.username
         let outcome: Result<UInt64, BreakGlassError>
         do throws(BreakGlassError) {
-            outcome = .success(try session.secondFactor.verify(username, code: code))
+            outcome = .success(try session.secondFactor.verify(username, code: code, spending: spending))
         } catch {
             outcome = .failure(error)
         }
@@ -154,13 +165,15 @@ struct BreakGlassRoutes {
             + "justification; " + alert + ", and compliance will review this grant."
     }
 
-    static func grantJSON(_ grant: Grant, warning: String? = nil, now: Int64? = nil) -> String {
+    static func grantJSON(
+        _ grant: Grant, warning: String? = nil, now: Int64? = nil, withJustification: Bool = true
+    ) -> String {
         var out = JSONObjectWriter()
         out.add("id", grant.id)
         out.add("patient", grant.patientID)
         out.add("holder", grant.holder)
         out.add("reason", grant.reason.rawValue)
-        out.add("justification", grant.justification)
+        if withJustification { out.add("justification", grant.justification) }
         out.add("activated_at", WallClock.iso8601(unixSeconds: grant.createdAt))
         out.add("expires_at", WallClock.iso8601(unixSeconds: grant.expiresAt))
         if let ended = grant.endedAt { out.add("ended_at", WallClock.iso8601(unixSeconds: ended)) }
@@ -172,14 +185,35 @@ struct BreakGlassRoutes {
 
     // MARK: - Listing and ending
 
+    /// A clinician's own grants, in any status; for a security administrator everyone's active
+    /// grants, or with `status=all` the most recent 500 in any status. An administrator's
+    /// listing leaves out the justifications, which are for the review queue and the audit log.
     func list(_ request: Request) throws -> Response {
         let caller = try request.caller
         let now = trail.now / 1000
-        _ = try trail.authorize(
+        let decision = try trail.authorize(
             request, caller, .listOwnGrants, event: "break_glass.list",
-            refusal: "Only clinicians hold break-glass grants.")
-        let grants = try pool.with { try $0.grants.all(holder: caller.effectiveAccount.username) }
-        let items = grants.map { Self.grantJSON($0, now: now) }
+            refusal: "Only clinicians and security-admins list break-glass grants.")
+        let everyone = decision.rule == PolicyRule.securityAdminListGrants.rawValue
+        var activeOnly = false
+        if everyone {
+            switch request.queryItems?.first(where: { $0.name == "status" })?.value {
+            case nil, "active": activeOnly = true
+            case "all": activeOnly = false
+            default:
+                try audit(request, caller, "break_glass.list", .denied, 400, decision: decision)
+                throw HTTPProblem.badRequest("status is active or all.")
+            }
+        }
+        let grants = try pool.with { session in
+            if !everyone { return try session.grants.all(holder: caller.effectiveAccount.username) }
+            return activeOnly
+                ? try session.grants.active(holder: nil, now: now) : try session.grants.all(holder: nil, limit: 500)
+        }
+        try audit(
+            request, caller, "break_glass.list", .allowed, 200, decision: decision,
+            details: ["count": String(grants.count)])
+        let items = grants.map { Self.grantJSON($0, now: now, withJustification: !everyone) }
         return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
     }
 
@@ -264,7 +298,11 @@ struct BreakGlassRoutes {
         else {
             throw HTTPProblem.badRequest("disposition is justified, unjustified or needs-follow-up.")
         }
-        let notes = fields["notes"]?.stringValue ?? ""
+        var notes = ""
+        if let given = fields["notes"] {
+            guard let text = given.stringValue else { throw HTTPProblem.badRequest("notes is a string.") }
+            notes = text
+        }
         return try pool.with { session in
             guard let grant = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
             let decision = AccessPolicy.decide(caller.accessRequest(.reviewGrant(holder: grant.holder), now: now))

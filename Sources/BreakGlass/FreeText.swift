@@ -15,6 +15,11 @@ enum FreeText {
 
     /// `raw` without surrounding white space (Unicode White_Space, newlines included), or
     /// the problem with it. Length is counted in characters (grapheme clusters).
+    ///
+    /// Only what a reader sees counts towards `minimum`: format characters (category Cf,
+    /// such as the zero-width space and joiners) and other default-ignorable code points are
+    /// left in the text but not counted, and neither is white space at either end once they
+    /// are set aside. Text made of nothing else is too short, however long it is.
     static func cleaned(
         _ raw: String, minimum: Int, maximum: Int
     ) -> Result<String, Problem> {
@@ -30,14 +35,27 @@ enum FreeText {
         let trimmed = scalars.drop(while: \.properties.isWhitespace)
             .reversed().drop(while: \.properties.isWhitespace).reversed()
         let text = String(String.UnicodeScalarView(trimmed))
-        let length = text.count
-        if length < minimum {
+        if visibleLength(text) < minimum {
             return .failure(.tooShort)
         }
-        if length > maximum {
+        if text.count > maximum {
             return .failure(.tooLong)
         }
         return .success(text)
+    }
+
+    /// The characters of `text` a reader sees: invisible code points removed, then white
+    /// space at either end.
+    static func visibleLength(_ text: String) -> Int {
+        let visible = text.unicodeScalars.filter { !isInvisible($0) }
+        let trimmed = visible.drop(while: \.properties.isWhitespace)
+            .reversed().drop(while: \.properties.isWhitespace)
+        return String(String.UnicodeScalarView(trimmed.reversed())).count
+    }
+
+    /// Format characters and default-ignorable code points: nothing shows where they are.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint
     }
 
     private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {

@@ -142,6 +142,38 @@ public final class GrantStore {
         }
     }
 
+    /// Ends every grant of `holder` active at `now`, recording `endedBy` (for instance the
+    /// command line's operator) as who ended them, and runs `within` once per ended grant;
+    /// all in one transaction. Returns the ended grants, oldest first.
+    ///
+    /// For an account being disabled: its grants must not outlive it. Throws a
+    /// `BreakGlassError`, or what `within` threw, unchanged; nothing is ended then.
+    @discardableResult
+    public func endActive(
+        holder: String, endedBy: String, now: Int64? = nil,
+        within: (Grant) throws -> Void = { _ in }
+    ) throws -> [Grant] {
+        let name = try SecondFactor.canonical(holder)
+        let now = now ?? clock.unixSeconds()
+        return try BreakGlassError.transaction(database, "end a holder's break-glass grants") {
+            let active = try database.query(
+                Self.selectGrant
+                    + " WHERE holder = ? AND ended_at IS NULL AND expires_at > ? ORDER BY created_at, id",
+                [.text(name), .integer(now)], row: Self.grant(from:))
+            var ended: [Grant] = []
+            for var grant in active {
+                try database.run(
+                    "UPDATE break_glass_grants SET ended_at = ?, ended_by = ? WHERE id = ?",
+                    [.integer(now), .text(endedBy), .text(grant.id)])
+                grant.endedAt = now
+                grant.endedBy = endedBy
+                try BreakGlassError.runHook(within, grant)
+                ended.append(grant)
+            }
+            return ended
+        }
+    }
+
     /// Whether `id` has the shape of a grant id: "bg_" and the unpadded base64url of 16 bytes.
     /// The App checks an `X-Break-Glass` header with this before any lookup.
     public static func isWellFormedID(_ id: String) -> Bool {

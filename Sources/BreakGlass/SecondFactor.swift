@@ -112,7 +112,7 @@ public final class SecondFactor {
     public func confirm(
         _ username: String, code: String, now: Int64? = nil
     ) throws(BreakGlassError) -> UInt64 {
-        try check(username, code: code, now: now, confirming: true)
+        try check(username, code: code, now: now, confirming: true, spending: true)
     }
 
     /// Checks a code from the account's confirmed secret and returns the step it belongs to.
@@ -126,11 +126,15 @@ public final class SecondFactor {
     /// against the budget; the failure that exhausts it keeps its code and also carries
     /// ``BreakGlassError/lockedUntil`` and ``BreakGlassError/lockoutStarted``. Success
     /// forgets earlier failures and resets the lockout doubling.
+    ///
+    /// With `spending` false a matching code is checked the same way, failures included, but
+    /// not marked used and nothing is forgotten: for a request refused after the check, so
+    /// that the user can send the same code again with the request corrected.
     @discardableResult
     public func verify(
-        _ username: String, code: String, now: Int64? = nil
+        _ username: String, code: String, now: Int64? = nil, spending: Bool = true
     ) throws(BreakGlassError) -> UInt64 {
-        try check(username, code: code, now: now, confirming: false)
+        try check(username, code: code, now: now, confirming: false, spending: spending)
     }
 
     /// The provisioning URI of `secret` for the (canonical) `username`, in the Key URI format
@@ -157,7 +161,7 @@ public final class SecondFactor {
     // MARK: - Checking
 
     private func check(
-        _ username: String, code: String, now: Int64?, confirming: Bool
+        _ username: String, code: String, now: Int64?, confirming: Bool, spending: Bool
     ) throws(BreakGlassError) -> UInt64 {
         guard TOTP.isWellFormedCode(code, digits: Self.digits) else {
             throw BreakGlassError(.malformedCode, "a code is exactly six digits")
@@ -166,7 +170,7 @@ public final class SecondFactor {
         let now = now ?? identities.clock.unixSeconds()
         let outcome = try BreakGlassError.translating("check a second-factor code") {
             try database.transaction { () throws -> Result<UInt64, BreakGlassError> in
-                try attempt(name, code: code, now: now, confirming: confirming)
+                try attempt(name, code: code, now: now, confirming: confirming, spending: spending)
             }
         }
         return try outcome.get()
@@ -175,7 +179,7 @@ public final class SecondFactor {
     /// One attempt inside the caller's transaction. Failures are returned, not thrown, so
     /// that the failure count written here is committed with them.
     private func attempt(
-        _ name: String, code: String, now: Int64, confirming: Bool
+        _ name: String, code: String, now: Int64, confirming: Bool, spending: Bool
     ) throws -> Result<UInt64, BreakGlassError> {
         if let until = try lockedUntil(name, at: now) {
             return .failure(.factorLocked(until: until))
@@ -192,11 +196,17 @@ public final class SecondFactor {
                     of: name, at: now,
                     BreakGlassError(.wrongCode, "the code is not valid now")))
         }
+        let replayed = BreakGlassError(.replayed, "this code, or a newer one, was already used")
+        guard spending else {
+            // Read inside this BEGIN IMMEDIATE transaction, so no other connection moves it.
+            if let last = state.lastAcceptedStep, last >= step {
+                return .failure(try recordFailure(of: name, at: now, replayed))
+            }
+            return .success(step)
+        }
         // One conditional UPDATE decides: it refuses the step when it, or a newer one, was
         // accepted before, including by another connection a moment ago.
         guard try identities.recordAcceptedTOTPStep(name, step: step) else {
-            let replayed = BreakGlassError(
-                .replayed, "this code, or a newer one, was already used")
             return .failure(try recordFailure(of: name, at: now, replayed))
         }
         if confirming {

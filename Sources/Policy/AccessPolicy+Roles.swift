@@ -120,6 +120,7 @@ extension AccessPolicy {
         case .manageUsers: return .allow(.securityAdminManageUsers, admin, user: name)
         case .manageWebhooks: return .allow(.securityAdminManageWebhooks, admin, user: name)
         case .viewDeadLetters: return .allow(.securityAdminDeadLetters, admin, user: name)
+        case .listOwnGrants: return .allow(.securityAdminListGrants, admin, user: name)
         case .endGrant: return .allow(.securityAdminEndGrant, admin, user: name)
         default: return denyRemaining(request.action, user: name)
         }

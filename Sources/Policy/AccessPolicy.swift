@@ -61,6 +61,7 @@
 /// | security-admin | manageUsers | | security_admin.manage_users | HSYSADMIN |
 /// | security-admin | manageWebhooks | | security_admin.manage_webhooks | HSYSADMIN |
 /// | security-admin | viewDeadLetters | | security_admin.dead_letters | HSYSADMIN |
+/// | security-admin | listOwnGrants | | security_admin.list_grants | HSYSADMIN |
 /// | security-admin | endGrant(holder) | any holder | security_admin.end_grant | HSYSADMIN |
 /// | not clinician | activateBreakGlass | | deny.break_glass_not_clinician | |
 /// | any | anything else | | deny.default | |

@@ -16,7 +16,8 @@ public enum Action: Sendable, Hashable {
     case readCapabilities
     /// `POST /break-glass`.
     case activateBreakGlass
-    /// `GET /break-glass`: the caller's own grants.
+    /// `GET /break-glass`: the caller's own grants, or everyone's for a security
+    /// administrator.
     case listOwnGrants
     /// `DELETE /break-glass/{id}` for a grant held by `holder`.
     case endGrant(holder: String)

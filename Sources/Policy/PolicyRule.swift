@@ -40,6 +40,8 @@ public enum PolicyRule: String, Sendable, CaseIterable {
     case securityAdminManageWebhooks = "security_admin.manage_webhooks"
     /// A security administrator reads dead-lettered webhook deliveries.
     case securityAdminDeadLetters = "security_admin.dead_letters"
+    /// A security administrator lists everyone's grants.
+    case securityAdminListGrants = "security_admin.list_grants"
     /// A security administrator ends anyone's grant.
     case securityAdminEndGrant = "security_admin.end_grant"
     /// An ehr-system imports a bundle in its own name.

@@ -115,8 +115,10 @@ enum RecordCommands {
                 return 0
             case "disable":
                 guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }
-                let account = try admin.disableUser(arguments[0])
-                print("disabled \(account.username); their sessions are ended")
+                let (account, ended) = try admin.disableUser(arguments[0])
+                let grants =
+                    ended.count == 1 ? "1 active break-glass grant" : "\(ended.count) active break-glass grants"
+                print("disabled \(account.username); their sessions and \(grants) are ended")
                 return 0
             case "unlock":
                 guard arguments.count == 1 else { return CommandLineInterface.usageError(userUsage) }

@@ -203,6 +203,41 @@ struct GrantStoreTests {
         #expect(try fixture.grants.all(limit: 1).map(\.id) == [b1.id])
     }
 
+    @Test("ending a holder's active grants leaves others' and finished ones alone")
+    func endActiveOfHolder() throws {
+        let fixture = try F()
+        let short = try fixture.activate("pat-1", at: t0, minutes: 5)
+        let a2 = try fixture.activate("pat-2", at: t0 + 10)
+        let a3 = try fixture.activate("pat-3", at: t0 + 20)
+        let bobs = try fixture.activate("pat-1", holder: F.bob, at: t0 + 30)
+        try fixture.grants.end(a3.id, by: F.alice, now: t0 + 40)
+        let now = t0 + 400
+        var hooked: [String] = []
+        let ended = try fixture.grants.endActive(holder: "Alice", endedBy: "cli:root", now: now) {
+            hooked.append($0.id)
+        }
+        #expect(ended.map(\.id) == [a2.id] && hooked == [a2.id])
+        #expect(ended.first?.endedBy == "cli:root" && ended.first?.endedAt == now)
+        #expect(try fixture.grants.grant(a2.id)?.status(at: now) == .ended)
+        #expect(try fixture.grants.grant(short.id)?.endedAt == nil)
+        #expect(try fixture.grants.grant(a3.id)?.endedBy == "alice")
+        #expect(try fixture.grants.active(now: now).map(\.id) == [bobs.id])
+        #expect(try fixture.grants.endActive(holder: "alice", endedBy: "cli:root", now: now + 1).isEmpty)
+    }
+
+    @Test("a failing hook leaves the holder's grants active")
+    func endActiveRollsBack() throws {
+        let fixture = try F()
+        let grant = try fixture.activate("pat-1")
+        let error = try #require(throws: HookError.self) {
+            try fixture.grants.endActive(holder: "alice", endedBy: "cli:root", now: t0 + 60) { _ in
+                throw HookError(label: "boom")
+            }
+        }
+        #expect(error == HookError(label: "boom"))
+        #expect(try fixture.grants.grant(grant.id) == grant)
+    }
+
     @Test("stored grants cannot be deleted or rewritten")
     func immutable() throws {
         let fixture = try F()

@@ -72,6 +72,24 @@ struct GrantValidationTests {
         Case(
             label: "line separator", justification: twenty + "\u{2028}forged line",
             expected: .invalidJustification),
+        Case(
+            label: "zero-width spaces only", justification: String(repeating: "\u{200B}", count: 25),
+            expected: .invalidJustification),
+        Case(
+            label: "other format characters only",
+            justification: String(repeating: "\u{2060}\u{FEFF}\u{200C}\u{200D}\u{00AD}", count: 10),
+            expected: .invalidJustification),
+        Case(
+            label: "spaces framed by zero-width spaces",
+            justification: "\u{200B}" + String(repeating: " ", count: 30) + "\u{200B}",
+            expected: .invalidJustification),
+        Case(
+            label: "short text padded with invisible characters",
+            justification: "unconscious" + String(repeating: "\u{200B}\u{034F}\u{3164}", count: 10),
+            expected: .invalidJustification),
+        Case(
+            label: "20 visible characters and a joiner",
+            justification: "Patient is\u{200D} in shock.", expected: nil),
         Case(label: "not acknowledged", acknowledged: false, expected: .notAcknowledged),
         Case(label: "unknown reason", reason: "other", expected: .invalidReason),
         Case(label: "reason in capitals", reason: "EMERGENCY-TREATMENT", expected: .invalidReason),

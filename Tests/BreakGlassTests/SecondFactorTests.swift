@@ -86,6 +86,24 @@ struct SecondFactorTests {
         #expect(outcomes == expected, "\(label)")
     }
 
+    @Test("a code checked without spending it is accepted again, and still counts when wrong")
+    func checkWithoutSpending() throws {
+        let fixture = try F()
+        let code = F.code(at: t0)
+        #expect(try fixture.factor.verify("alice", code: code, now: t0, spending: false) == 60_000_000)
+        #expect(try fixture.factor.verify("alice", code: code, now: t0 + 1, spending: false) == 60_000_000)
+        #expect(try fixture.factor.verify("alice", code: code, now: t0 + 2) == 60_000_000)
+        let replayed = try #require(throws: BreakGlassError.self) {
+            try fixture.factor.verify("alice", code: code, now: t0 + 3, spending: false)
+        }
+        #expect(replayed.code == .replayed)
+        let wrong = try #require(throws: BreakGlassError.self) {
+            try fixture.factor.verify("alice", code: F.code(at: t0, offset: 5), now: t0 + 4, spending: false)
+        }
+        #expect(wrong.code == .wrongCode)
+        #expect(try fixture.count("break_glass_totp_failures") == 2)
+    }
+
     /// Variants of "768147", the code valid at t0, which a normalizing check would accept.
     static let malformed: [String] = [
         "76814", "7681470", " 768147", "768147 ", "768 147", "768-147", "+76814", "-76814",

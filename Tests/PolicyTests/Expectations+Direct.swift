@@ -108,7 +108,7 @@ extension Expected {
         .importBundle: .deny("deny.default"),
         .readCapabilities: .allow("any.capabilities", .operations),
         .activateBreakGlass: .deny("deny.break_glass_not_clinician"),
-        .listOwnGrants: .deny("deny.default"),
+        .listOwnGrants: .allow("security_admin.list_grants", .systemAdministration),
         .endClinicianGrant: .allow("security_admin.end_grant", .systemAdministration),
         .endOtherGrant: .allow("security_admin.end_grant", .systemAdministration),
         .listReviews: .deny("deny.default"),
