@@ -51,8 +51,8 @@ enum AuditEventMapping {
         }
         out += ",\"agent\":[" + agents(entry).joined(separator: ",") + "]"
         out += ",\"source\":{\"site\":\"phigate\",\"observer\":{\"display\":\"phigate\"},\"type\":[{\"system\":"
-        out +=
-            "\"http://terminology.hl7.org/CodeSystem/security-source-type\",\"code\":\"4\",\"display\":\"Application Server\"}]}"
+        out += "\"http://terminology.hl7.org/CodeSystem/security-source-type\","
+        out += "\"code\":\"4\",\"display\":\"Application Server\"}]}"
         let entities = entities(entry)
         if !entities.isEmpty { out += ",\"entity\":[" + entities.joined(separator: ",") + "]" }
         return out + "}"

@@ -74,16 +74,16 @@ final class AuditTrail: Sendable {
         out += "# HELP phigate_audit_largest_group Most entries committed together so far.\n"
         out += "# TYPE phigate_audit_largest_group gauge\nphigate_audit_largest_group \(stats.largestGroup)\n"
         out += "# HELP phigate_audit_failed_entries_total Audit entries that could not be committed.\n"
-        out +=
-            "# TYPE phigate_audit_failed_entries_total counter\nphigate_audit_failed_entries_total \(stats.failedEntries)\n"
+        out += "# TYPE phigate_audit_failed_entries_total counter\n"
+        out += "phigate_audit_failed_entries_total \(stats.failedEntries)\n"
         out += "# HELP phigate_audit_rejected_entries_total Audit entries refused because the queue was full.\n"
         out += "# TYPE phigate_audit_rejected_entries_total counter\n"
         out += "phigate_audit_rejected_entries_total \(stats.rejectedEntries)\n"
         out += "# HELP phigate_audit_queue_depth Audit entries waiting for the writer.\n"
         out += "# TYPE phigate_audit_queue_depth gauge\nphigate_audit_queue_depth \(stats.queueDepth)\n"
         out += "# HELP phigate_audit_checkpoints_total Signed audit checkpoints.\n"
-        out +=
-            "# TYPE phigate_audit_checkpoints_total counter\nphigate_audit_checkpoints_total \(stats.checkpointsSigned)\n"
+        out += "# TYPE phigate_audit_checkpoints_total counter\n"
+        out += "phigate_audit_checkpoints_total \(stats.checkpointsSigned)\n"
         out += "# HELP phigate_audit_healthy 1 while the last audit write succeeded.\n"
         out += "# TYPE phigate_audit_healthy gauge\nphigate_audit_healthy \(writer.isHealthy ? 1 : 0)\n"
         return out

@@ -63,6 +63,7 @@ final class RecordsPool: Sendable {
     }
 
     /// Lends a session to `body` and takes it back afterwards, whatever `body` does.
+    @discardableResult
     func with<T>(_ body: (RecordsSession) throws -> T) throws -> T {
         available.wait()
         let session = idle.withLock { $0.removeLast() }

@@ -7,6 +7,7 @@ extension Database {
     /// savepoint, so an inner failure undoes only the inner work.
     /// The error thrown by `body` is rethrown unchanged; a failed COMMIT is thrown as a
     /// `StoreError` after the transaction has been rolled back.
+    @discardableResult
     public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
         if transactionDepth > 0 || isInTransaction {
             return try savepoint(body)

@@ -78,6 +78,7 @@ extension WebhookError {
     /// A `WebhookError` passes through unchanged; a `StoreError` becomes `.storage` (or
     /// `constraintCode` for a constraint failure, when given) with the store's description as
     /// the cause. Anything else is also `.storage`, with only its type name kept.
+    @discardableResult
     static func translating<Result>(
         _ operation: String, constraintCode: Code? = nil, _ body: () throws -> Result
     ) throws(WebhookError) -> Result {

@@ -322,8 +322,9 @@ def test_transaction_import_is_for_ehr_systems(server, tokens):
     refused = requests.post(server.url("/fhir"), json=bundle, timeout=30,
                             headers={**headers, "Authorization": f"Bearer {tokens['dr.demo']}"})
     assert refused.status_code == 403
-    broken = requests.post(server.url("/fhir"), data=b'{"resourceType": "Bundle", "type": "transaction", "entry": [{}]}',
-                           timeout=30, headers={**headers, "Authorization": f"Bearer {tokens['ehr.demo']}"})
+    broken = requests.post(server.url("/fhir"), timeout=30,
+                           data=b'{"resourceType": "Bundle", "type": "transaction", "entry": [{}]}',
+                           headers={**headers, "Authorization": f"Bearer {tokens['ehr.demo']}"})
     assert broken.status_code == 400
     assert broken.json()["resourceType"] == "OperationOutcome"
 
