@@ -201,7 +201,7 @@ struct BreakGlassRoutes {
             case nil, "active": activeOnly = true
             case "all": activeOnly = false
             default:
-                try audit(request, caller, "break_glass.list", .denied, 400, decision: decision)
+                try audit(request, caller, "break_glass.list", .error, 400, decision: decision)
                 throw HTTPProblem.badRequest("status is active or all.")
             }
         }

@@ -438,6 +438,8 @@ def test_grant_administration(tmp_path):
         entry = next(e for e in log if e.get("request_id") == listing.headers["X-Request-Id"])
         assert entry["actor"] == "security.demo" and entry["outcome"] == "allowed"
         assert entry["rule"] == "security_admin.list_grants"
+        refused = next(e for e in log if e.get("request_id") == bad.headers["X-Request-Id"])
+        assert (refused["outcome"], refused["status"]) == ("error", 400)
 
         unnamed = requests.delete(server.url(f"/break-glass/{grant_id}"), headers=ehr, timeout=30)
         assert unnamed.status_code == 400
