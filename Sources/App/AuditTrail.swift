@@ -24,6 +24,7 @@ final class AuditTrail: Sendable {
         onCheckpoint: @escaping @Sendable (Checkpoint) -> Void
     ) throws {
         path = configuration.auditDatabasePath
+        try KeyCustody.requireAuditKey(configuration)
         signingKey = try AuditSigningKey.loadOrCreate(
             directory: configuration.dataDirectory, keyName: configuration.audit.keyName)
         timeout = .milliseconds(configuration.audit.commitTimeoutMilliseconds)

@@ -148,7 +148,8 @@ public final class Gateway: Sendable {
 
     /// The settings every records session shares, with the secret-sealing key loaded.
     static func services(_ configuration: Configuration) throws -> ServiceSettings {
-        ServiceSettings(
+        try KeyCustody.requireSecretsKey(configuration)
+        return ServiceSettings(
             authPolicy: configuration.authPolicy, breakGlassPolicy: configuration.breakGlassPolicy,
             secretKey: try SecretKey.loadOrCreate(directory: configuration.dataDirectory))
     }

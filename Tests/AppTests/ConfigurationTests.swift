@@ -10,7 +10,7 @@ struct ConfigurationTests {
         guard let json else { return try ConfigurationLoader.load(file: nil, environment: environment) }
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("phigate-config-\(UUID().uuidString).json").path
-        FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }  // best-effort clean-up of a temp file
         return try ConfigurationLoader.load(file: path, environment: environment)
     }

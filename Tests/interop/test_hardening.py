@@ -6,6 +6,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from phigate_process import clean_environment, phigate_bin, start_server
 
 
@@ -32,6 +34,36 @@ def test_every_file_phigate_creates_is_owner_only(tmp_path):
         if name == "audit-signing.pub":
             continue  # the public key is meant to be read
         assert mode & 0o077 == 0, f"{name} has mode {oct(mode)}"
+
+
+@pytest.mark.parametrize("key,depends", [
+    ("audit-signing.key", "signed audit checkpoints in audit.sqlite"),
+    ("secrets.key", "sealed secrets (TOTP seeds, webhook secrets) in phigate.sqlite"),
+])
+def test_a_lost_key_that_data_depends_on_stops_start_up(tmp_path, key, depends):
+    data_dir = tmp_path / "data"
+    server = start_server(env={"PHIGATE_DEMO": "true"}, data_dir=str(data_dir))
+    server.stop()
+    public_before = (data_dir / "audit-signing.pub").read_bytes()
+    os.remove(data_dir / key)
+    result = subprocess.run([phigate_bin(), "serve"], capture_output=True, text=True, timeout=60,
+                            env=clean_environment({"PHIGATE_DATA_DIR": str(data_dir), "PHIGATE_LISTEN": "127.0.0.1:0"}))
+    assert result.returncode == 78, result.stderr
+    assert f"{key} is missing" in result.stderr and depends in result.stderr
+    assert "restore the key file from backup" in result.stderr
+    assert not (data_dir / key).exists(), "no replacement key is made"
+    assert (data_dir / "audit-signing.pub").read_bytes() == public_before
+
+
+def test_keys_are_made_for_a_new_data_directory_only_while_nothing_depends_on_them(tmp_path):
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir=str(data_dir))
+    server.stop()
+    # Without demo data nothing is sealed yet: a lost secrets key is simply made again.
+    os.remove(data_dir / "secrets.key")
+    server = start_server(data_dir=str(data_dir))
+    server.stop()
+    assert (data_dir / "secrets.key").exists()
 
 
 def test_one_client_cannot_take_every_connection(tmp_path):
