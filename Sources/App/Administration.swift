@@ -1,6 +1,7 @@
 import Audit
 import Auth
 import BreakGlass
+import Crypto
 import Foundation
 import Policy
 import Store
@@ -51,13 +52,17 @@ public final class Administration {
     }
 
     /// Imports one bundle file in one transaction; a malformed bundle writes nothing.
+    ///
+    /// The audit entry names the file by the SHA-256 of its bytes, not by its name: exporters
+    /// name bundle files after the patient (Synthea writes `Given_Family_<uuid>.json`), and
+    /// names are PHI that the audit log, read by compliance and sent to a SIEM, must not hold.
     public func importFile(_ path: String) throws -> FileImport {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let report = try session.records.importBundle(data: data)
         try record(
             "admin.import",
             details: [
-                "file": URL(fileURLWithPath: path).lastPathComponent,
+                "file_sha256": Hex.encode(SHA256.hash(data)),
                 "created": String(report.totals.created), "updated": String(report.totals.updated),
             ], resources: report.resources.filter { $0.outcome != .unchanged }.map { "\($0.type)/\($0.id)" })
         return FileImport(

@@ -67,6 +67,26 @@ def test_import_counts_match_the_bundles(imported):
     assert "resources in" in first.stdout and "/s)" in first.stdout
 
 
+def test_import_entries_name_files_by_digest_not_by_the_patient_in_their_name(imported):
+    import hashlib
+
+    data_dir, _ = imported
+    # The command line queues its audit entries; a gateway started on the directory logs them.
+    server = start_server(data_dir=data_dir)
+    server.stop()
+    out = run(data_dir, "audit", "export", "--format", "ndjson", "--event", "admin.import")
+    assert out.returncode == 0, out.stderr
+    entries = [json.loads(line) for line in out.stdout.splitlines()]
+    bundles = sorted(SYNTHEA.glob("*.json"))
+    assert len(entries) >= len(bundles)
+    digests = {hashlib.sha256(path.read_bytes()).hexdigest() for path in bundles}
+    assert {e["details"]["file_sha256"] for e in entries} >= digests
+    # Synthea names files after the patient ("Given_Family_<uuid>.json"): none of it is logged.
+    for path in bundles:
+        assert path.stem.split("_")[0] not in out.stdout or path.stem.startswith(("hospital", "practitioner"))
+    assert all("file" not in e["details"] for e in entries)
+
+
 def test_second_import_changes_nothing(imported):
     data_dir, _ = imported
     again = run(data_dir, "import", str(SYNTHEA))
