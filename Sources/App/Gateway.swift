@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     private let trail: AuditTrail
     private let dispatcher: WebhookDispatcher
     private let background: BackgroundTasks
+    /// Held while this gateway runs: a second one on the same data directory refuses to start.
+    private let instanceLock: InstanceLock
 
     /// Opens the stores and the audit log, creates demo data when asked, and binds the
     /// listener; nothing is served until `run`.
@@ -27,6 +29,15 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.logger = logger
         try Self.prepareDataDirectory(configuration.dataDirectory)
+        do {
+            instanceLock = try InstanceLock(path: configuration.dataDirectory + "/" + Self.lockFileName)
+        } catch {
+            throw ConfigurationError(
+                key: "data_dir",
+                message: error.held
+                    ? "another phigate is already serving this data directory; stop it first"
+                    : error.message)
+        }
         let services = try Self.services(configuration)
         let pool = try RecordsPool(
             path: configuration.recordsDatabasePath, size: configuration.storeConnections, services: services)
@@ -145,6 +156,9 @@ public final class Gateway: Sendable {
         dispatcher.stop()
         logger.info("server.stopped")
     }
+
+    /// The file a serving gateway keeps locked in its data directory.
+    static let lockFileName = "serve.lock"
 
     /// The settings every records session shares, with the secret-sealing key loaded.
     static func services(_ configuration: Configuration) throws -> ServiceSettings {

@@ -66,6 +66,25 @@ def test_keys_are_made_for_a_new_data_directory_only_while_nothing_depends_on_th
     assert (data_dir / "secrets.key").exists()
 
 
+def test_a_second_gateway_on_one_data_directory_refuses_to_start(tmp_path):
+    import requests
+
+    data_dir = tmp_path / "data"
+    first = start_server(data_dir=str(data_dir))
+    try:
+        second = subprocess.run([phigate_bin(), "serve"], capture_output=True, text=True, timeout=60,
+                                env=clean_environment({"PHIGATE_DATA_DIR": str(data_dir),
+                                                       "PHIGATE_LISTEN": "127.0.0.1:0"}))
+        assert second.returncode == 78, second.stderr
+        assert "another phigate is already serving this data directory" in second.stderr
+        assert requests.get(first.url("/readyz"), timeout=10).status_code == 200
+    finally:
+        first.stop()
+    # The lock goes with the process: the next start takes it.
+    again = start_server(data_dir=str(data_dir))
+    again.stop()
+
+
 def test_one_client_cannot_take_every_connection(tmp_path):
     import socket
     server = start_server(env={"PHIGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "5"})
