@@ -133,12 +133,17 @@ public final class Gateway: Sendable {
     /// The address actually bound, with port 0 resolved.
     public var address: SocketAddress { server.boundAddress }
 
-    /// Serves until SIGTERM or SIGINT, then drains, closes the audit log and returns.
+    /// The signals that stop the gateway gracefully: a second one cuts the grace short. SIGHUP
+    /// is among them because a closed terminal must not kill the server before its audit log
+    /// is closed (there is nothing to reload).
+    public static let stopSignals = [SIGTERM, SIGINT, SIGHUP]
+
+    /// Serves until one of `stopSignals`, then drains, closes the audit log and returns.
     ///
-    /// The command line blocks both signals before anything starts a thread
+    /// The command line blocks these signals before anything starts a thread
     /// (`ProcessSignals.block`), so one that arrives at any moment waits for the watcher here.
     public func run() {
-        ProcessSignals.waitForSignals([SIGTERM, SIGINT]) { [server, readiness, logger] signal in
+        ProcessSignals.waitForSignals(Self.stopSignals) { [server, readiness, logger] signal in
             logger.info("server.signal", ["signal": .int(Int(signal))])
             readiness.set("shutting_down", ready: false)
             server.shutdown()

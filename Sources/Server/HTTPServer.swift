@@ -77,14 +77,27 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, closes idle connections, and gives in-flight requests the grace period.
     public func shutdown() {
-        let proceed = state.withLock { state -> Bool in
-            guard state == .running else { return false }
-            state = .stopping
-            return true
+        let first = state.withLock { state -> Bool? in
+            switch state {
+            case .running:
+                state = .stopping
+                return true
+            case .stopping:
+                return false
+            case .created, .stopped:
+                return nil
+            }
         }
-        guard proceed else { return }
-        logger.info("server.stopping", ["grace_seconds": .int(configuration.shutdownGraceSeconds)])
-        let deadline = MonotonicClock.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        guard let first else { return }
+        let deadline: UInt64
+        if first {
+            logger.info("server.stopping", ["grace_seconds": .int(configuration.shutdownGraceSeconds)])
+            deadline = MonotonicClock.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        } else {
+            // Asked again while draining (a second Ctrl-C): the operator will not wait out the grace.
+            logger.notice("server.stopping_now")
+            deadline = MonotonicClock.nanoseconds()
+        }
         for loop in loops { loop.submit(.beginShutdown(deadline: deadline)) }
     }
 

@@ -30,9 +30,10 @@ enum CommandLineInterface {
     static let serveUsage = """
         Usage: phigate serve [--config FILE]
 
-        Runs the gateway on the configured address (default 127.0.0.1:8080) until SIGTERM or
-        SIGINT, then stops accepting, lets in-flight requests finish within
-        http.shutdown_grace_seconds and exits 0. Logs are JSON lines on stderr.
+        Runs the gateway on the configured address (default 127.0.0.1:8080) until SIGTERM,
+        SIGINT or SIGHUP, then stops accepting, lets in-flight requests finish within
+        http.shutdown_grace_seconds (a second signal cuts that short), closes the audit log with
+        a signed checkpoint and exits 0. Logs are JSON lines on stderr.
         """
 
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -116,7 +117,7 @@ enum CommandLineInterface {
     static func serve(_ arguments: [String], environment: [String: String]) -> Int32 {
         // Before any thread exists, so every thread inherits the mask and no early signal is
         // delivered to a thread that would take the default action.
-        ProcessSignals.block([SIGTERM, SIGINT])
+        ProcessSignals.block(Gateway.stopSignals)
         ProcessSignals.ignoreSIGPIPE()
         var arguments = arguments
         if arguments.contains("--help") || arguments.contains("-h") {

@@ -243,6 +243,31 @@ def test_sigint_exits_zero(server_factory):
     assert server.wait(10) == 0
 
 
+def test_sighup_stops_gracefully_with_the_audit_log_closed(server_factory):
+    server = server_factory()
+    assert requests.get(server.url("/healthz")).status_code == 200
+    server.signal(signal.SIGHUP)
+    assert server.wait(10) == 0
+    assert any(r.get("msg") == "server.stopped" for r in server.log_records)
+
+
+def test_a_second_signal_cuts_the_grace_period_short(server_factory):
+    server = server_factory({"PHIGATE_HTTP_SHUTDOWN_GRACE_SECONDS": "60",
+                             "PHIGATE_HTTP_BODY_TIMEOUT_SECONDS": "60"})
+    with RawConnection(server.address) as conn:
+        conn.send(build_request("POST", "/healthz", [("Content-Length", "100")], b"x"))
+        time.sleep(0.3)
+        server.signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert server.alive(), "the first signal waits for the request in flight"
+        start = time.monotonic()
+        server.signal(signal.SIGINT)
+        assert server.wait(10) == 0
+        assert time.monotonic() - start < 5
+    assert any(r.get("msg") == "server.stopping_now" for r in server.log_records)
+    assert any(r.get("msg") == "server.stopped" for r in server.log_records)
+
+
 def test_grace_period_bounds_a_stuck_request(server_factory):
     server = server_factory({"PHIGATE_HTTP_SHUTDOWN_GRACE_SECONDS": "2",
                              "PHIGATE_HTTP_BODY_TIMEOUT_SECONDS": "60"})
