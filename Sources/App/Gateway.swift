@@ -126,7 +126,7 @@ public final class Gateway: Sendable {
         }
         server = try HTTPServer(configuration: serverConfiguration, router: router, metrics: metrics, logger: logger)
         try trail.recordStart(version: GatewayVersion.current)
-        background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger)
+        background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger, readiness: readiness)
         background.ingestAdministrativeChanges()
     }
 

@@ -85,6 +85,40 @@ def test_a_second_gateway_on_one_data_directory_refuses_to_start(tmp_path):
     again.stop()
 
 
+def test_readyz_reports_a_records_database_that_takes_no_writes(tmp_path):
+    import sqlite3
+    import time
+
+    import requests
+
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir=str(data_dir))
+    try:
+        assert requests.get(server.url("/readyz"), timeout=10).json() == {"status": "ready"}
+        holder = sqlite3.connect(str(data_dir / "phigate.sqlite"), isolation_level=None, timeout=30)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            deadline = time.monotonic() + 20
+            answer = None
+            while time.monotonic() < deadline:
+                answer = requests.get(server.url("/readyz"), timeout=10)
+                if answer.status_code == 503:
+                    break
+                time.sleep(0.5)
+            assert answer.status_code == 503 and "records" in answer.json()["failing"], answer.text
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and requests.get(server.url("/readyz"), timeout=10).status_code != 200:
+            time.sleep(0.5)
+        assert requests.get(server.url("/readyz"), timeout=10).json() == {"status": "ready"}
+        messages = [r.get("msg") for r in server.log_records]
+        assert "records.unavailable" in messages and "records.recovered" in messages
+    finally:
+        server.stop()
+
+
 def test_one_client_cannot_take_every_connection(tmp_path):
     import socket
     server = start_server(env={"PHIGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "5"})
