@@ -12,7 +12,9 @@ enum RecordCommands {
         Loads FHIR R4 transaction or collection Bundles (Synthea's output is the reference input).
         A directory contributes its *.json files, hospital and practitioner bundles first.
         Each bundle is one transaction: a malformed bundle is refused, naming the entry, and
-        nothing of it is written. Importing the same bundle again changes nothing.
+        nothing of it is written; the other bundles are still imported, the table counts what
+        was written, and the exit status is 1 when any bundle was refused. Importing the same
+        bundle again changes nothing.
         """
 
     static let userUsage = """
@@ -49,6 +51,7 @@ enum RecordCommands {
             let files = try Administration.bundleFiles(arguments)
             var totals: [String: (created: Int, updated: Int, unchanged: Int)] = [:]
             var resources = 0
+            var refused = 0
             let started = Date()
             for file in files {
                 do {
@@ -62,9 +65,11 @@ enum RecordCommands {
                         resources += counts.total
                     }
                 } catch {
+                    // One bundle is one transaction: nothing of this one was written, and the
+                    // others do not depend on it.
                     CommandLineInterface.writeError(
-                        "phigate: \(URL(fileURLWithPath: file).lastPathComponent): \(error)")
-                    return 1
+                        "phigate: \(URL(fileURLWithPath: file).lastPathComponent): \(error) (not imported)")
+                    refused += 1
                 }
             }
             let seconds = Date().timeIntervalSince(started)
@@ -76,7 +81,12 @@ enum RecordCommands {
                         + pad(t.created, 7) + "  " + pad(t.updated, 7) + "  " + pad(t.unchanged, 9))
             }
             let rate = seconds > 0 ? Int(Double(resources) / seconds) : resources
-            print("\(files.count) bundles, \(resources) resources in \(String(format: "%.2f", seconds)) s (\(rate)/s)")
+            let imported = files.count - refused
+            print("\(imported) bundles, \(resources) resources in \(String(format: "%.2f", seconds)) s (\(rate)/s)")
+            guard refused == 0 else {
+                CommandLineInterface.writeError("phigate: \(refused) of \(files.count) bundles refused; see above")
+                return 1
+            }
             return 0
         } catch {
             CommandLineInterface.writeError("phigate: \(error)")

@@ -87,6 +87,25 @@ def test_import_entries_name_files_by_digest_not_by_the_patient_in_their_name(im
     assert all("file" not in e["details"] for e in entries)
 
 
+def test_a_refused_bundle_does_not_stop_the_rest_of_a_directory(tmp_path):
+    import shutil
+
+    source = tmp_path / "bundles"
+    source.mkdir()
+    patients = [p for p in sorted(SYNTHEA.glob("*.json")) if not p.name[0].islower()][:2]
+    for path in patients:
+        shutil.copy(path, source / path.name)
+    (source / "Aa_broken.json").write_text("{")  # sorts first: the good ones come after it
+    data_dir = str(tmp_path / "data")
+    out = run(data_dir, "import", str(source))
+    assert out.returncode == 1
+    assert "Aa_broken.json" in out.stderr and "(not imported)" in out.stderr
+    assert "1 of 3 bundles refused" in out.stderr
+    assert out.stdout.splitlines()[-1].startswith("2 bundles, ")
+    table = parse_table(out.stdout)
+    assert table["Patient"][0] == 2, "both good bundles after the refused one were written"
+
+
 def test_second_import_changes_nothing(imported):
     data_dir, _ = imported
     again = run(data_dir, "import", str(SYNTHEA))
