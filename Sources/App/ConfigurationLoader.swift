@@ -1,5 +1,6 @@
 import Foundation
 import POSIX
+import Store
 
 /// Reads the JSON configuration file, applies `PHIGATE_*` environment overrides and validates
 /// every key against `Configuration.keys`.
@@ -17,6 +18,12 @@ public enum ConfigurationLoader {
                 bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
             } catch {
                 throw ConfigurationError(key: "--config", message: "cannot read the configuration file")
+            }
+            // A key given twice is refused: phigate would read one value and a reviewer's tool
+            // (jq, Python) the other.
+            if let problem = StrictJSON.problem(in: bytes) {
+                throw ConfigurationError(
+                    key: "--config", message: "the configuration file is not valid JSON (\(problem))")
             }
             let document: JSONValue
             do {

@@ -316,3 +316,18 @@ extension JSONParser {
         return value
     }
 }
+
+/// The strict parser's verdict on a document, for callers that parse it another way but must
+/// not accept what this parser refuses (a configuration file with a key given twice, which
+/// other tools read as its last value).
+public enum StrictJSON {
+    /// Why `bytes` are not one strict JSON document ("duplicate object key at byte 42"), or nil.
+    public static func problem(in bytes: [UInt8]) -> String? {
+        do {
+            _ = try JSONParser.parse(bytes)
+            return nil
+        } catch {
+            return "\(error.reason) at byte \(error.offset)"
+        }
+    }
+}

@@ -40,6 +40,24 @@ struct ConfigurationTests {
         #expect(c.demo == true)
     }
 
+    @Test(
+        "a key given twice in the file is refused, wherever it is, instead of one value winning",
+        arguments: [
+            #"{"listen": "127.0.0.1:0", "listen": "0.0.0.0:1"}"#,
+            #"{"http": {"max_body_bytes": 1024, "max_body_bytes": 4096}}"#,
+            #"{"demo": true} {"demo": false}"#,
+        ])
+    func duplicateKeys(json: String) {
+        #expect(throws: ConfigurationError.self) { try Self.load(json: json) }
+        do {
+            _ = try Self.load(json: json)
+        } catch {
+            #expect(error.key == "--config")
+            #expect(error.message.hasPrefix("the configuration file is not valid JSON ("))
+            #expect(!error.message.contains("0.0.0.0") && !error.message.contains("4096"), "values are not echoed")
+        }
+    }
+
     static let invalid: [(String?, [String: String], String)] = [
         (#"{"http": {"idle_timeout_seconds": -1}}"#, [:], "http.idle_timeout_seconds"),
         (#"{"http": {"idle_timeout_seconds": "30"}}"#, [:], "http.idle_timeout_seconds"),
