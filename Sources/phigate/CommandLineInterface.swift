@@ -155,6 +155,13 @@ enum CommandLineInterface {
         return 64
     }
 
+    /// Reports a command's failure: an invalid configuration (a data directory open to others,
+    /// a missing key file) exits 78 like the server's, anything else 1.
+    static func failure(_ error: any Error) -> Int32 {
+        writeError("phigate: \(error)")
+        return error is ConfigurationError ? 78 : 1
+    }
+
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

@@ -89,8 +89,7 @@ enum RecordCommands {
             }
             return 0
         } catch {
-            CommandLineInterface.writeError("phigate: \(error)")
-            return 1
+            return CommandLineInterface.failure(error)
         }
     }
 
@@ -101,7 +100,8 @@ enum RecordCommands {
 
     static func runUser(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
-        if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(userUsage) }
+        if arguments.contains("--help") { return CommandLineInterface.printHelp(userUsage) }
+        if arguments.isEmpty { return CommandLineInterface.usageError(userUsage) }
         let loaded = CommandLineInterface.loadConfiguration(&arguments, environment: environment)
         guard let configuration = loaded.configuration else { return loaded.status }
         let verb = arguments.removeFirst()
@@ -174,8 +174,7 @@ enum RecordCommands {
                 return CommandLineInterface.usageError(userUsage)
             }
         } catch {
-            CommandLineInterface.writeError("phigate: \(error)")
-            return 1
+            return CommandLineInterface.failure(error)
         }
     }
 
@@ -232,7 +231,8 @@ enum RecordCommands {
 
     static func runCare(_ arguments: [String], environment: [String: String]) -> Int32 {
         var arguments = arguments
-        if arguments.contains("--help") || arguments.isEmpty { return CommandLineInterface.printHelp(careUsage) }
+        if arguments.contains("--help") { return CommandLineInterface.printHelp(careUsage) }
+        if arguments.isEmpty { return CommandLineInterface.usageError(careUsage) }
         let loaded = CommandLineInterface.loadConfiguration(&arguments, environment: environment)
         guard let configuration = loaded.configuration else { return loaded.status }
         guard arguments.count == 3, arguments[0] == "assign" else { return CommandLineInterface.usageError(careUsage) }
@@ -242,8 +242,7 @@ enum RecordCommands {
             print("care relationship recorded")
             return 0
         } catch {
-            CommandLineInterface.writeError("phigate: \(error)")
-            return 1
+            return CommandLineInterface.failure(error)
         }
     }
 }

@@ -1,5 +1,6 @@
 """The audit command line from the outside: anchors as people save them, plain one-line errors,
-exit status 64 for every usage error, and the bounds of the time filters."""
+exit status 64 for every usage error (of the other commands too) and 78 for an invalid
+configuration, and the bounds of the time filters."""
 
 from __future__ import annotations
 
@@ -183,3 +184,21 @@ def test_export_in_parts_with_limit_and_cursor(log_dir):
     assert first.returncode == 0 and rest.returncode == 0, first.stderr + rest.stderr
     assert [json.loads(line)["seq"] for line in first.stdout.splitlines()] == seqs[:2]
     assert [json.loads(line)["seq"] for line in rest.stdout.splitlines()] == seqs[2:]
+
+
+@pytest.mark.parametrize("args", [["user"], ["care"]])
+def test_a_command_without_its_subcommand_is_a_usage_error(log_dir, args):
+    out = cli(log_dir, *args)
+    assert out.returncode == 64, out.stdout + out.stderr
+    assert "Usage:" in out.stderr
+
+
+def test_a_command_on_a_data_directory_open_to_others_exits_78(tmp_path):
+    import os
+
+    data_dir = tmp_path / "open"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o755)
+    out = cli(str(data_dir), "user", "list")
+    assert out.returncode == 78, out.stdout + out.stderr
+    assert "data_dir" in out.stderr and "chmod 700" in out.stderr
