@@ -31,6 +31,9 @@ public enum AuditTools {
         public var entriesPerSecond: Int
     }
 
+    /// The filters `export` takes: those of `/audit/export`, one list for both.
+    public static var exportFilterNames: [String] { AuditRoutes.filterNames }
+
     /// The largest public key or anchor file read; both are a few hundred bytes.
     static let maximumTextFileBytes = 64 * 1024
 

@@ -58,23 +58,12 @@ struct AuditRoutes {
         let decision = try trail.authorize(
             request, caller, action, event: event, refusal: "The audit log is for compliance accounts.",
             details: details)
-        func entry(_ outcome: AuditTrail.Outcome, _ status: Int) -> AuditEntry {
-            trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
-                decision: decision, details: details)
-        }
-        let response: Response
-        do {
-            response = try body()
-        } catch let error as any HTTPResponseError {
-            try trail.record(entry(error.status == 403 ? .denied : .error, error.status))
-            throw error
-        } catch {
-            try trail.record(entry(.error, 500))
-            throw error
-        }
-        try trail.record(entry(.allowed, response.status))
-        return response
+        return try trail.recordingOutcome(
+            { outcome, status in
+                trail.entry(
+                    request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                    decision: decision, details: details)
+            }, of: body)
     }
 
     private func publicKey() -> Response {

@@ -140,6 +140,28 @@ final class AuditTrail: Sendable {
         case allowed, denied, error
     }
 
+    /// Runs `body` for a request the policy allowed and records what the caller got, with
+    /// `entry` making the entry for an outcome and status: a problem as denied (403) or an
+    /// error with its status, any other failure as an error with 500, an answer as allowed
+    /// with its status. The entry is durable before the response is returned or the error
+    /// thrown; if it cannot be written the caller gets 503 instead.
+    func recordingOutcome(
+        _ entry: (Outcome, Int) -> AuditEntry, of body: () throws -> Response
+    ) throws -> Response {
+        let response: Response
+        do {
+            response = try body()
+        } catch let error as any HTTPResponseError {
+            try record(entry(error.status == 403 ? .denied : .error, error.status))
+            throw error
+        } catch {
+            try record(entry(.error, 500))
+            throw error
+        }
+        try record(entry(.allowed, response.status))
+        return response
+    }
+
     /// Marks the start of a run, and a previous run that ended without its stop entry.
     func recordStart(version: String) throws {
         let reader = try AuditReader.open(path: path)

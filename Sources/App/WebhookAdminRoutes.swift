@@ -44,18 +44,7 @@ struct WebhookAdminRoutes {
                 request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
                 decision: decision, details: details)
         }
-        let response: Response
-        do {
-            response = try body(&details)
-        } catch let error as any HTTPResponseError {
-            try trail.record(entry(error.status == 403 ? .denied : .error, error.status))
-            throw error
-        } catch {
-            try trail.record(entry(.error, 500))
-            throw error
-        }
-        try trail.record(entry(.allowed, response.status))
-        return response
+        return try trail.recordingOutcome(entry) { try body(&details) }
     }
 
     static func summaryJSON(_ summary: SubscriberSummary) -> String {

@@ -32,9 +32,7 @@ enum FreeText {
         guard scalars.allSatisfy(isAllowed) else {
             return .failure(.forbiddenCharacter)
         }
-        let trimmed = scalars.drop(while: \.properties.isWhitespace)
-            .reversed().drop(while: \.properties.isWhitespace).reversed()
-        let text = String(String.UnicodeScalarView(trimmed))
+        let text = trimmingWhitespace(scalars)
         if visibleLength(text) < minimum {
             return .failure(.tooShort)
         }
@@ -47,10 +45,16 @@ enum FreeText {
     /// The characters of `text` a reader sees: invisible code points removed, then white
     /// space at either end.
     static func visibleLength(_ text: String) -> Int {
-        let visible = text.unicodeScalars.filter { !isInvisible($0) }
-        let trimmed = visible.drop(while: \.properties.isWhitespace)
-            .reversed().drop(while: \.properties.isWhitespace)
-        return String(String.UnicodeScalarView(trimmed.reversed())).count
+        trimmingWhitespace(text.unicodeScalars.filter { !isInvisible($0) }).count
+    }
+
+    /// `scalars` without Unicode White_Space (newlines included) at either end.
+    private static func trimmingWhitespace<Scalars: BidirectionalCollection<Unicode.Scalar>>(
+        _ scalars: Scalars
+    ) -> String {
+        let trimmed = scalars.drop(while: \.properties.isWhitespace)
+            .reversed().drop(while: \.properties.isWhitespace).reversed()
+        return String(String.UnicodeScalarView(trimmed))
     }
 
     /// Format characters and default-ignorable code points: nothing shows where they are.

@@ -128,15 +128,9 @@ public final class GrantStore {
             guard grant.status(at: now) == .active else {
                 throw BreakGlassError(.notActive, "the grant has already ended or expired")
             }
-            try database.run(
-                "UPDATE break_glass_grants SET ended_at = ?, ended_by = ? "
-                    + "WHERE id = ? AND ended_at IS NULL AND expires_at > ?",
-                [.integer(now), .text(name), .text(id), .integer(now)])
-            guard database.changes == 1 else {
+            guard try markEnded(&grant, by: name, now: now) else {
                 throw BreakGlassError(.notActive, "the grant has already ended or expired")
             }
-            grant.endedAt = now
-            grant.endedBy = name
             try BreakGlassError.runHook(within, grant)
             return grant
         }
@@ -153,25 +147,29 @@ public final class GrantStore {
         holder: String, endedBy: String, now: Int64? = nil,
         within: (Grant) throws -> Void = { _ in }
     ) throws -> [Grant] {
-        let name = try SecondFactor.canonical(holder)
         let now = now ?? clock.unixSeconds()
         return try BreakGlassError.transaction(database, "end a holder's break-glass grants") {
-            let active = try database.query(
-                Self.selectGrant
-                    + " WHERE holder = ? AND ended_at IS NULL AND expires_at > ? ORDER BY created_at, id",
-                [.text(name), .integer(now)], row: Self.grant(from:))
             var ended: [Grant] = []
-            for var grant in active {
-                try database.run(
-                    "UPDATE break_glass_grants SET ended_at = ?, ended_by = ? WHERE id = ?",
-                    [.integer(now), .text(endedBy), .text(grant.id)])
-                grant.endedAt = now
-                grant.endedBy = endedBy
+            for var grant in try active(holder: holder, now: now)
+            where try markEnded(&grant, by: endedBy, now: now) {
                 try BreakGlassError.runHook(within, grant)
                 ended.append(grant)
             }
             return ended
         }
+    }
+
+    /// Records `grant` as ended at `now` by `endedBy`, in the caller's transaction, unless it
+    /// ended or expired meanwhile; false then, and `grant` is left as it was.
+    private func markEnded(_ grant: inout Grant, by endedBy: String, now: Int64) throws -> Bool {
+        try database.run(
+            "UPDATE break_glass_grants SET ended_at = ?, ended_by = ? "
+                + "WHERE id = ? AND ended_at IS NULL AND expires_at > ?",
+            [.integer(now), .text(endedBy), .text(grant.id), .integer(now)])
+        guard database.changes == 1 else { return false }
+        grant.endedAt = now
+        grant.endedBy = endedBy
+        return true
     }
 
     /// Whether `id` has the shape of a grant id: "bg_" and the unpadded base64url of 16 bytes.

@@ -29,10 +29,7 @@ enum AuditCommands {
     /// The options each verb takes with a value, and the flags it takes without one.
     static let valueOptions: [String: Set<String>] = [
         "verify": ["db", "public-key", "key-name", "anchor"],
-        "export": [
-            "db", "format", "actor", "patient", "action", "event", "outcome", "since", "until", "grant", "limit",
-            "cursor",
-        ],
+        "export": Set(["db", "format"] + AuditTools.exportFilterNames),
     ]
     static let flagOptions: [String: Set<String>] = ["verify": ["json"], "export": []]
 
