@@ -29,6 +29,7 @@ final class AuditTrail: Sendable {
             directory: configuration.dataDirectory, keyName: configuration.audit.keyName)
         timeout = .milliseconds(configuration.audit.commitTimeoutMilliseconds)
         clock = WallClock()
+        let capacity = configuration.audit.queueCapacity
         let writerConfiguration = AuditWriterConfiguration(
             path: path, maxGroupSize: configuration.audit.maxGroupSize,
             queueCapacity: configuration.audit.queueCapacity,
@@ -36,15 +37,34 @@ final class AuditTrail: Sendable {
             checkpointInterval: .seconds(configuration.audit.checkpointIntervalSeconds))
         writer = try AuditWriter(
             configuration: writerConfiguration, signingKey: signingKey,
-            onHealthChange: { healthy in
-                readiness.set("audit_log", ready: healthy)
-                if healthy {
-                    logger.notice("audit.recovered")
-                } else {
-                    logger.error("audit.unavailable")
-                }
-            },
+            onHealthChange: { change in Self.report(change, readiness, logger, capacity: capacity) },
             onCheckpoint: onCheckpoint)
+    }
+
+    /// Turns the writer's health into readiness checks and one log line per change, naming the
+    /// failure so that an operator can tell a full disk from a read-only file or a stuck one.
+    static func report(
+        _ change: AuditWriter.HealthChange, _ readiness: Readiness, _ logger: Logger, capacity: Int
+    ) {
+        switch change {
+        case .writeFailed(let error):
+            readiness.set("audit_log", ready: false)
+            logger.error(
+                "audit.unavailable",
+                [
+                    "error.code": .string(error.code.name), "error.store": .string(error.storeCode?.name ?? "none"),
+                    "error.operation": .string(error.operation), "error.message": .string(error.message),
+                ])
+        case .writable:
+            readiness.set("audit_log", ready: true)
+            logger.notice("audit.recovered")
+        case .queueFull:
+            readiness.set("audit_queue", ready: false)
+            logger.error("audit.queue_full", ["audit.queue_capacity": .int(capacity)])
+        case .accepting:
+            readiness.set("audit_queue", ready: true)
+            logger.notice("audit.queue_drained")
+        }
     }
 
     /// Appends `entry` and waits until it is durable.

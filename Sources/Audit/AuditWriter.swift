@@ -14,13 +14,27 @@ import Synchronization
 ///
 /// Failure is closed: when the database refuses a group (disk full, read-only file, I/O
 /// error) every ticket of that group fails with `.writeFailed`, nothing of the group is
-/// kept, the chain head does not move, and `isHealthy` turns false (`onHealthChange` fires).
-/// The next group tries again, and while unhealthy a timer probes the file, so health comes
-/// back on its own when the disk is writable again.
+/// kept, the chain head does not move, and `isHealthy` turns false (`onHealthChange` fires
+/// with the error). The next group tries again, and while unhealthy a timer probes the file,
+/// so health comes back on its own when the disk is writable again. A full queue is reported
+/// the same way: the first refused append fires `.queueFull`, and `.accepting` follows once
+/// the writer has brought the queue down to half its capacity.
 ///
 /// Callbacks (`onHealthChange`, `onCheckpoint`) run in order on a private queue, never on the
 /// writer's; they may append, but must not wait on a ticket for long.
 public final class AuditWriter: Sendable {
+    /// A change in what the writer can do, for readiness and the operator's log.
+    public enum HealthChange: Sendable, Equatable {
+        /// A write failed; appends fail until one succeeds. Carries the failure.
+        case writeFailed(AuditError)
+        /// Writes succeed again.
+        case writable
+        /// An append was refused because `queueCapacity` entries were waiting.
+        case queueFull
+        /// The queue is down to half its capacity again.
+        case accepting
+    }
+
     /// Entries waiting for the writer, with their tickets.
     private struct Pending: Sendable {
         let entry: AuditEntry
@@ -31,6 +45,9 @@ public final class AuditWriter: Sendable {
         var items: [Pending] = []
         var drainScheduled = false
         var closed = false
+        /// False from a refusal for a full queue until the queue is half empty again. Changed
+        /// and reported under the lock, so that reports arrive in the order of the changes.
+        var accepting = true
     }
 
     /// Makes the queue-confined log file storable in this Sendable class.
@@ -54,7 +71,7 @@ public final class AuditWriter: Sendable {
     private let state = Mutex(QueueState())
     private let healthy = Atomic<Bool>(true)
     private let counters = Mutex(AuditWriterStatistics())
-    private let onHealthChange: @Sendable (Bool) -> Void
+    private let onHealthChange: @Sendable (HealthChange) -> Void
     private let onCheckpoint: @Sendable (Checkpoint) -> Void
 
     /// Opens the log at `configuration.path` and starts the writer.
@@ -63,7 +80,7 @@ public final class AuditWriter: Sendable {
     public init(
         configuration: AuditWriterConfiguration, signingKey: AuditSigningKey,
         clock: WallClock = WallClock(),
-        onHealthChange: @escaping @Sendable (Bool) -> Void = { _ in },
+        onHealthChange: @escaping @Sendable (HealthChange) -> Void = { _ in },
         onCheckpoint: @escaping @Sendable (Checkpoint) -> Void = { _ in }
     ) throws(AuditError) {
         precondition(configuration.maxGroupSize >= 1, "a group holds at least one entry")
@@ -94,6 +111,11 @@ public final class AuditWriter: Sendable {
     /// True while the last write to the audit database succeeded. Readiness follows it.
     public var isHealthy: Bool {
         healthy.load(ordering: .acquiring)
+    }
+
+    /// False from an append refused for a full queue until the queue is half empty again.
+    public var isAccepting: Bool {
+        state.withLock { $0.accepting }
     }
 
     /// A snapshot of the counters.
@@ -127,6 +149,10 @@ public final class AuditWriter: Sendable {
                     AuditError(.closed, operation: "append", message: "the audit writer is closed"))
             }
             guard state.items.count < capacity else {
+                if state.accepting {
+                    state.accepting = false
+                    report(.queueFull)
+                }
                 return .failure(
                     AuditError(.queueFull, operation: "append", message: "the audit queue is full"))
             }
@@ -208,17 +234,19 @@ public final class AuditWriter: Sendable {
     private func commitNextGroup() -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         let limit = configuration.maxGroupSize
+        let roomAgain = configuration.queueCapacity / 2
         let group = state.withLock { state -> [Pending] in
             guard !state.items.isEmpty else {
                 state.drainScheduled = false
                 return []
             }
-            if state.items.count <= limit {
-                defer { state.items.removeAll(keepingCapacity: true) }
-                return state.items
+            let taken = Array(state.items.prefix(limit))
+            state.items.removeFirst(taken.count)
+            if !state.accepting, state.items.count <= roomAgain {
+                state.accepting = true
+                report(.accepting)
             }
-            defer { state.items.removeFirst(limit) }
-            return Array(state.items.prefix(limit))
+            return taken
         }
         guard !group.isEmpty else {
             return false
@@ -237,7 +265,7 @@ public final class AuditWriter: Sendable {
                 counters.largestGroup = max(counters.largestGroup, group.count)
                 counters.checkpointsSigned += Int64(result.checkpoints.count)
             }
-            setHealthy(true)
+            setHealthy(nil)
             for (offset, pending) in group.enumerated() {
                 pending.ticket.complete(.success(result.firstSeq + Int64(offset)))
             }
@@ -252,7 +280,7 @@ public final class AuditWriter: Sendable {
                 counters.failedGroups += 1
                 counters.failedEntries += Int64(group.count)
             }
-            setHealthy(false)
+            setHealthy(error)
             for pending in group {
                 pending.ticket.complete(.failure(error))
             }
@@ -269,7 +297,7 @@ public final class AuditWriter: Sendable {
         if !isHealthy {
             do {
                 try confined.file.probe()
-                setHealthy(true)
+                setHealthy(nil)
             } catch {
                 return
             }
@@ -296,21 +324,26 @@ public final class AuditWriter: Sendable {
             }
             confined.lastCheckpointTime = MonotonicClock.nanoseconds()
             counters.withLock { $0.checkpointsSigned += 1 }
-            setHealthy(true)
+            setHealthy(nil)
             publish(checkpoint)
         } catch {
-            setHealthy(false)
+            setHealthy(error)
             throw error
         }
     }
 
-    private func setHealthy(_ value: Bool) {
-        let previous = healthy.exchange(value, ordering: .acquiringAndReleasing)
-        guard previous != value else {
+    /// Healthy when `failure` is nil; reports a change, with the failure that caused it.
+    private func setHealthy(_ failure: AuditError?) {
+        let previous = healthy.exchange(failure == nil, ordering: .acquiringAndReleasing)
+        guard previous != (failure == nil) else {
             return
         }
+        report(failure.map { .writeFailed($0) } ?? .writable)
+    }
+
+    private func report(_ change: HealthChange) {
         let callback = onHealthChange
-        callbackQueue.async { callback(value) }
+        callbackQueue.async { callback(change) }
     }
 
     private func publish(_ checkpoint: Checkpoint) {

@@ -44,7 +44,7 @@ struct FailClosedTests {
     @Test("a full database fails the group, turns unhealthy, keeps the chain, then recovers")
     func diskFull() throws {
         let directory = try TemporaryDirectory()
-        let health = Recorder<Bool>()
+        let health = Recorder<AuditWriter.HealthChange>()
         let writer = try AuditWriter(
             configuration: Samples.configuration(directory), signingKey: Samples.signingKey,
             onHealthChange: { health.record($0) })
@@ -72,7 +72,7 @@ struct FailClosedTests {
         #expect(try writer.appendAndWait(large, timeout: .seconds(5)).get() == 11)
         #expect(writer.isHealthy)
         try writer.close()
-        #expect(eventually { health.all == [false, true] })
+        #expect(eventually { health.all == [.writeFailed(error), .writable] }, "the change names the failure")
         let report = try WriterTests.verify(directory.file("audit.sqlite"))
         #expect(report.ok, "\(String(describing: report.firstBad))")
         #expect(report.entriesChecked == 11)
@@ -84,7 +84,7 @@ struct FailClosedTests {
     func readOnlyFile() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("audit.sqlite")
-        let health = Recorder<Bool>()
+        let health = Recorder<AuditWriter.HealthChange>()
         let writer = try AuditWriter(
             configuration: Samples.configuration(directory, probe: .milliseconds(100)),
             signingKey: Samples.signingKey, onHealthChange: { health.record($0) })
@@ -112,7 +112,13 @@ struct FailClosedTests {
         #expect(eventually { writer.isHealthy }, "the probe should see the file writable again")
         #expect(try writer.appendAndWait(Samples.entry(8), timeout: .seconds(5)).get() == 6)
         try writer.close()
-        #expect(eventually { health.all == [false, true] })
+        #expect(eventually { health.all.count == 2 })
+        guard case .writeFailed(let cause) = health.all.first else {
+            Issue.record("the first change should be the failed write, not \(health.all)")
+            return
+        }
+        #expect(cause.code == .writeFailed && [.ioError, .readOnly].contains(cause.storeCode))
+        #expect(health.all.last == .writable)
         let report = try WriterTests.verify(path)
         #expect(report.ok, "\(String(describing: report.firstBad))")
         #expect(report.entriesChecked == 6)

@@ -114,22 +114,27 @@ struct WriterTests {
         #expect(recorder.all.count == 1, "close adds nothing when the head is signed")
     }
 
-    @Test("a full queue refuses at once; queued entries still commit")
+    @Test("a full queue refuses at once, says so once, and says when it has room again")
     func queueFull() throws {
         let directory = try TemporaryDirectory()
+        let health = Recorder<AuditWriter.HealthChange>()
         let writer = try AuditWriter(
-            configuration: Samples.configuration(directory, queueCapacity: 4),
-            signingKey: Samples.signingKey)
+            configuration: Samples.configuration(directory, maxGroupSize: 2, queueCapacity: 4),
+            signingKey: Samples.signingKey, onHealthChange: { health.record($0) })
         writer.suspendForTesting()
         let accepted = (0..<4).map { writer.append(Samples.entry($0)) }
-        let refused = writer.append(Samples.entry(4))
-        let outcome = refused.wait(timeout: .milliseconds(1))
-        #expect(outcome.failureCode == .queueFull)
+        let refused = (4..<6).map { writer.append(Samples.entry($0)) }
+        #expect(refused.map { $0.wait(timeout: .milliseconds(1)).failureCode } == [.queueFull, .queueFull])
         #expect(writer.statistics.queueDepth == 4)
+        #expect(!writer.isAccepting)
+        #expect(eventually { health.all == [.queueFull] }, "two refusals, one report")
         writer.resumeForTesting()
         let seqs = try accepted.map { try $0.wait(timeout: .seconds(10)).get() }
         #expect(seqs == [1, 2, 3, 4])
-        #expect(writer.statistics.rejectedEntries == 1)
+        #expect(writer.statistics.rejectedEntries == 2)
+        #expect(writer.isAccepting)
+        #expect(eventually { health.all == [.queueFull, .accepting] })
+        #expect(writer.isHealthy, "a full queue is not a failed write")
         try writer.close()
     }
 

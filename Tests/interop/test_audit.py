@@ -436,6 +436,11 @@ def test_an_unwritable_log_fails_closed_and_recovers(tmp_path):
             assert "demo-pat-0001" not in refused.text and "name" not in refused.json()
             ready = requests.get(server.url("/readyz"), timeout=30)
             assert ready.status_code == 503 and "audit_log" in ready.json()["failing"]
+            # The operator's log names why: the write failed, and SQLite's condition for it.
+            unavailable = server.stderr.wait_for(lambda r: r.get("msg") == "audit.unavailable", 10)
+            assert unavailable is not None
+            assert unavailable["error.code"] == "write_failed"
+            assert unavailable["error.store"] in ("io_error", "read_only", "cannot_open")
         finally:
             chattr("-i", *files)
         deadline = time.monotonic() + 15
