@@ -142,11 +142,21 @@ public final class Administration {
 
     /// Binds an account to a client certificate (SHA-256 fingerprint and/or subject DN); its
     /// requests are then refused without that certificate over mutual TLS.
+    /// A SHA-256 fingerprint as bindings store it (64 lowercase hex digits), from hex in either
+    /// case with or without colons; nil for anything else.
+    public static func certificateFingerprint(_ text: String) -> String? {
+        let cleaned = text.lowercased().filter { $0 != ":" }
+        return cleaned.utf8.count == 64 && cleaned.allSatisfy(\.isHexDigit) ? cleaned : nil
+    }
+
     public func bindCertificate(_ name: String, fingerprint: String?, subject: String?) throws {
         guard let account = try session.identities.account(name) else { throw AdministrationError("no such user") }
-        let cleaned = fingerprint.map { $0.lowercased().filter { $0 != ":" } }
-        if let cleaned, cleaned.count != 64 || !cleaned.allSatisfy(\.isHexDigit) {
-            throw AdministrationError("--fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
+        var cleaned: String?
+        if let fingerprint {
+            guard let valid = Self.certificateFingerprint(fingerprint) else {
+                throw AdministrationError("--fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
+            }
+            cleaned = valid
         }
         guard cleaned != nil || subject != nil else {
             throw AdministrationError("give --fingerprint, --subject or both")

@@ -145,20 +145,26 @@ enum RecordCommands {
                 if !fromStdin { print("password (shown once): \(password)") }
                 return 0
             case "bind-cert":
-                guard let name = arguments.first else { return CommandLineInterface.usageError(userUsage) }
-                var fingerprint: String?
-                var subject: String?
-                var index = 1
-                while index + 1 < arguments.count + 1 && index < arguments.count {
-                    guard index + 1 < arguments.count else { return CommandLineInterface.usageError(userUsage) }
-                    switch arguments[index] {
-                    case "--fingerprint": fingerprint = arguments[index + 1]
-                    case "--subject": subject = arguments[index + 1]
-                    default: return CommandLineInterface.usageError(userUsage)
-                    }
-                    index += 2
+                guard let name = arguments.first, arguments.count % 2 == 1 else {
+                    return CommandLineInterface.usageError(userUsage)
                 }
-                try admin.bindCertificate(name, fingerprint: fingerprint, subject: subject)
+                var options: [String: String] = [:]
+                for index in stride(from: 1, to: arguments.count, by: 2) {
+                    let option = arguments[index]
+                    guard ["--fingerprint", "--subject"].contains(option), options[option] == nil else {
+                        return CommandLineInterface.usageError(userUsage)
+                    }
+                    options[option] = arguments[index + 1]
+                }
+                let fingerprint = options["--fingerprint"]
+                if let fingerprint, Administration.certificateFingerprint(fingerprint) == nil {
+                    return CommandLineInterface.usageError(
+                        "phigate: --fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
+                }
+                guard fingerprint != nil || options["--subject"] != nil else {
+                    return CommandLineInterface.usageError("phigate: give --fingerprint, --subject or both")
+                }
+                try admin.bindCertificate(name, fingerprint: fingerprint, subject: options["--subject"])
                 print("bound: requests as \(name.lowercased()) now need that client certificate")
                 return 0
             case "totp":

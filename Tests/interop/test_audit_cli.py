@@ -193,6 +193,27 @@ def test_a_command_without_its_subcommand_is_a_usage_error(log_dir, args):
     assert "Usage:" in out.stderr
 
 
+@pytest.mark.parametrize("args, says", [
+    (["--fingerprint", "ab:cd"], "64 digits"),
+    (["--fingerprint", "z" * 64], "64 digits"),
+    ([], "--fingerprint, --subject or both"),
+    (["--subject", "CN=a", "--subject", "CN=b"], "Usage:"),
+    (["--fingerprint"], "Usage:"),
+    (["--serial", "1"], "Usage:"),
+])
+def test_bind_cert_refuses_a_malformed_binding_as_a_usage_error(tmp_path, args, says):
+    data_dir = str(tmp_path / "data")
+    added = subprocess.run([phigate_bin(), "user", "add", "ehr.one", "--role", "ehr-system", "--password-stdin"],
+                           input="ehr-system-password-9\n", capture_output=True, text=True, timeout=60,
+                           env=clean_environment({"PHIGATE_DATA_DIR": data_dir}))
+    assert added.returncode == 0, added.stderr
+    out = cli(data_dir, "user", "bind-cert", "ehr.one", *args)
+    assert out.returncode == 64, out.stdout + out.stderr
+    assert says in out.stderr
+    bound = cli(data_dir, "user", "bind-cert", "ehr.one", "--fingerprint", ("AB:" * 32)[:-1])
+    assert bound.returncode == 0, bound.stdout + bound.stderr
+
+
 def test_a_command_on_a_data_directory_open_to_others_exits_78(tmp_path):
     import os
 
