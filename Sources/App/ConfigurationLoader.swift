@@ -46,6 +46,14 @@ public enum ConfigurationLoader {
         return try Configuration(values: values)
     }
 
+    /// The `PHIGATE_*` variables in `environment` that name no setting, sorted: most likely a
+    /// misspelt override, which would otherwise leave its default silently in force.
+    /// `PHIGATE_CONFIG` (the configuration file) is a name the command line reads itself.
+    public static func unknownEnvironmentNames(in environment: [String: String]) -> [String] {
+        let known = Set(Configuration.keys.map(\.environmentName)).union(["PHIGATE_CONFIG"])
+        return environment.keys.filter { $0.hasPrefix("PHIGATE_") && !known.contains($0) }.sorted()
+    }
+
     /// Turns nested objects into dotted keys, refusing keys that are not documented.
     private static func flatten(
         _ object: [String: JSONValue], prefix: String, into values: inout [String: JSONValue]

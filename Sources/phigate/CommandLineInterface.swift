@@ -105,6 +105,10 @@ enum CommandLineInterface {
             writeError("phigate: \(error.message)")
             return (nil, 64)
         case .success(let path):
+            for name in ConfigurationLoader.unknownEnvironmentNames(in: environment) {
+                // Names only: a value could be a secret.
+                writeError("phigate: warning: \(name.prefix(80)) names no setting and is ignored")
+            }
             do {
                 return (try ConfigurationLoader.load(file: path, environment: environment), 0)
             } catch {

@@ -23,6 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 PHIGATE_BIN=${PHIGATE_BIN:-$root/.build/release/phigate}
+# A name of the bench, not a setting: phigate warns about PHIGATE_* variables it does not know.
+export -n PHIGATE_BIN
 THREADS=${BENCH_THREADS:-1}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DURATION=${BENCH_DURATION:-8s}

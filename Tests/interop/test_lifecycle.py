@@ -102,6 +102,15 @@ def test_invalid_environment_value_is_refused_naming_the_key(tmp_path, variable,
     assert_refused_naming(result, key)
 
 
+def test_a_misspelt_environment_variable_is_named_in_a_warning(tmp_path):
+    result = run_phigate(["user", "list"], env={"PHIGATE_DATA_DIRR": "/secret/value"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "PHIGATE_DATA_DIRR names no setting" in result.stderr
+    assert "/secret/value" not in result.stderr
+    quiet = run_phigate(["user", "list"], env={"PHIGATE_LOG_LEVEL": "info"}, tmp_path=tmp_path)
+    assert "warning" not in quiet.stderr, quiet.stderr
+
+
 @pytest.mark.parametrize("document, key", [
     ({"http": {"idle_timeout_seconds": -1}}, "http.idle_timeout_seconds"),
     ({"http": {"max_header_bytes": "8192"}}, "http.max_header_bytes"),
