@@ -118,7 +118,9 @@ public final class Gateway: Sendable {
         var serverConfiguration = configuration.server
         if let tls = configuration.tls {
             do {
-                serverConfiguration.tls = try TLSContext(server: tls)
+                let context = try TLSContext(server: tls)
+                serverConfiguration.tls = context
+                Self.noteExpiry(of: context, logger)
             } catch {
                 let key = error.code == .privateKey || error.code == .keyPermissions ? "tls.key" : "tls.cert"
                 throw ConfigurationError(key: key, message: error.message)
@@ -128,6 +130,20 @@ public final class Gateway: Sendable {
         try trail.recordStart(version: GatewayVersion.current)
         background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger, readiness: readiness)
         background.ingestAdministrativeChanges()
+    }
+
+    /// Logs an expired certificate as an error and one about to expire as a warning: the
+    /// gateway still starts, since refusing would turn a late renewal into a full outage.
+    static func noteExpiry(of context: TLSContext, _ logger: Logger) {
+        guard let remaining = context.certificateSecondsRemaining else { return }
+        switch CertificateExpiry(secondsRemaining: remaining) {
+        case .valid:
+            break
+        case .expiresSoon(let days):
+            logger.warning("tls.certificate_expiring", ["tls.days_left": .int(days)])
+        case .expired(let days):
+            logger.error("tls.certificate_expired", ["tls.days_ago": .int(days)])
+        }
     }
 
     /// The address actually bound, with port 0 resolved.

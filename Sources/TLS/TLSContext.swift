@@ -52,6 +52,21 @@ public final class TLSContext: @unchecked Sendable {
         phigate_ssl_ctx_select_http11(pointer)
     }
 
+    /// Seconds from now until the server certificate's `notAfter`, negative once it has
+    /// passed; nil for a context without a certificate of its own.
+    public var certificateSecondsRemaining: Int? {
+        guard let certificate = SSL_CTX_get0_certificate(pointer) else {
+            return nil
+        }
+        var days: Int32 = 0
+        var seconds: Int32 = 0
+        // A nil "from" time means now.
+        guard ASN1_TIME_diff(&days, &seconds, nil, X509_get0_notAfter(certificate)) == 1 else {
+            return nil
+        }
+        return Int(days) * 86_400 + Int(seconds)
+    }
+
     /// Makes a client context that verifies servers against `configuration`'s trust anchors
     /// and presents its client certificate, if any.
     public init(client configuration: TLSClientConfiguration) throws(TLSError) {

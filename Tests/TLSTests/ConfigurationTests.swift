@@ -40,6 +40,16 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func theServerCertificateSaysHowLongItHasLeft() throws {
+        let fixtures = try fixtures()
+        let context = try TLSContext(
+            server: TLSServerConfiguration(
+                certificateChainPath: fixtures.serverCertificate, privateKeyPath: fixtures.serverKey))
+        // The fixtures are issued for two days, moments ago.
+        let remaining = try #require(context.certificateSecondsRemaining)
+        #expect(remaining > 2 * 86_400 - 3600 && remaining <= 2 * 86_400)
+    }
+
     @Test func keyPermissionsAreCheckedBeforeTheKeyIsRead() throws {
         let fixtures = try fixtures()
         // A world-readable file that is not a key at all: the mode alone must refuse it.

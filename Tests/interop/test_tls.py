@@ -155,6 +155,20 @@ def test_a_readable_key_is_refused(pki, tmp_path):
     assert "tls.key" in result.stderr
 
 
+def test_a_certificate_about_to_expire_is_logged_at_start(tls_server, pki):
+    server, _ = tls_server
+    assert not [r for r in server.log_records if r.get("msg", "").startswith("tls.certificate_")], \
+        "a certificate valid for 90 days is not worth a warning"
+    soon = start_server(env={"PHIGATE_TLS_CERT": str(pki / "other.pem"), "PHIGATE_TLS_KEY": str(pki / "other.key")})
+    try:
+        warning = soon.stderr.wait_for(lambda r: r.get("msg") == "tls.certificate_expiring", 10)
+        assert warning is not None and warning["level"] == "warning"
+        assert warning["tls.days_left"] == 1  # issued for two days, moments ago
+        assert soon.alive(), "a late renewal is logged, not turned into an outage"
+    finally:
+        soon.stop()
+
+
 @pytest.mark.skipif(shutil.which("testssl") is None and shutil.which("testssl.sh") is None,
                     reason="testssl.sh is not installed (make deps installs it)")
 def test_testssl_finds_nothing_high_or_critical(tls_server, pki, tmp_path):
