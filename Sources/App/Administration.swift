@@ -80,6 +80,12 @@ public final class Administration {
         return account
     }
 
+    /// True when the records hold `Practitioner/<id>`. A clinician linked to a practitioner
+    /// the records do not know sees no patient until an import brings Encounters naming it.
+    public func practitionerExists(_ id: String) throws -> Bool {
+        try session.records.resource(type: "Practitioner", id: id) != nil
+    }
+
     public func listUsers() throws -> [Account] { try session.identities.listAccounts() }
 
     /// Disables the account, ends its sessions and ends its active break-glass grants, in one

@@ -2,6 +2,7 @@ import Auth
 import BreakGlass
 import Dispatch
 import Foundation
+import Policy
 import Store
 import Webhooks
 import Synchronization
@@ -24,7 +25,7 @@ final class RecordsSession: @unchecked Sendable {
     init(path: String, services: ServiceSettings) throws {
         secretKey = services.secretKey
         database = try Database(path: path)
-        records = try RecordStore(database: database)
+        records = try RecordStore(database: database, storesType: { ResourceClass.of($0) != .unsupported })
         identities = try IdentityStore(database: database, policy: services.authPolicy)
         authenticator = try Authenticator(store: identities, policy: services.authPolicy)
         grants = try GrantStore(database: database, policy: services.breakGlassPolicy)

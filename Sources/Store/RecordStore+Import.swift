@@ -14,8 +14,9 @@ extension RecordStore {
     /// of times, writes nothing new. Different content stores a new version. The consequence:
     /// an import never reverts a resource to content it has already had.
     ///
-    /// A malformed bundle is refused with `.malformedBundle` before anything is written, and a
-    /// failure while writing rolls the whole bundle back (one transaction).
+    /// A malformed bundle, or one holding a resource type the store was told not to keep, is
+    /// refused with `.malformedBundle` before anything is written, and a failure while writing
+    /// rolls the whole bundle back (one transaction).
     public func importBundle(data: Data) throws -> ImportReport {
         try importBundle(bytes: [UInt8](data))
     }
@@ -23,6 +24,12 @@ extension RecordStore {
     /// `importBundle(data:)` over bytes already in memory.
     public func importBundle(bytes: [UInt8]) throws -> ImportReport {
         let entries = try BundleReader.read(bytes)
+        if let entry = entries.first(where: { !storesType($0.type) }) {
+            // The reader checked the type's syntax, so the name is safe to repeat.
+            throw StoreError(
+                .malformedBundle, operation: "import",
+                message: "entry \(entry.index) is a resource of type \(entry.type), which this server does not store")
+        }
         let lastUpdated = Self.timestamp(clock())
         return try database.transaction {
             let resolver = ReferenceResolver(entries: entries) { type, system, value in

@@ -36,14 +36,22 @@ public final class RecordStore {
     /// The connection the store reads and writes through.
     public let database: Database
     let clock: () -> Date
+    /// Which resource types an import may store; a bundle holding any other is refused.
+    let storesType: (String) -> Bool
 
     /// Opens the store over `database`, creating or migrating its tables when writable.
     ///
     /// On a read-only connection the schema must already be current; `.migration` otherwise.
-    /// `clock` gives the `lastUpdated` time of imported versions.
-    public init(database: Database, clock: @escaping () -> Date = Date.init) throws {
+    /// `clock` gives the `lastUpdated` time of imported versions. `storesType` narrows the
+    /// resource types imports may store to those the caller will ever serve, so that nothing
+    /// lands in the store that no request can reach; by default every valid type name is kept.
+    public init(
+        database: Database, clock: @escaping () -> Date = Date.init,
+        storesType: @escaping (String) -> Bool = { _ in true }
+    ) throws {
         self.database = database
         self.clock = clock
+        self.storesType = storesType
         let migrator = RecordSchema.migrator
         if database.isReadOnly {
             let version = try migrator.currentVersion(of: database)

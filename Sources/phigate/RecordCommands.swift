@@ -218,6 +218,12 @@ enum RecordCommands {
         guard let password = newPassword(fromStandardInput: passwordFromStdin) else { return 64 }
         let account = try admin.addUser(name, role: role, practitionerID: practitioner, password: password)
         print("added \(account.username) (\(account.role.rawValue))")
+        if let practitioner, try !admin.practitionerExists(practitioner) {
+            // Not refused: accounts are often set up before the data is imported.
+            CommandLineInterface.writeError(
+                "phigate: note: the records hold no Practitioner/\(practitioner) yet; "
+                    + "\(account.username) sees no patient until Encounters naming it are imported")
+        }
         if !passwordFromStdin {
             print("password (shown once): \(password)")
         }

@@ -182,6 +182,22 @@ struct ImportTests {
         #expect(try fixture.store.storedTypes().isEmpty)
     }
 
+    @Test("a bundle holding a type the store does not keep is refused whole, naming the entry")
+    func typeNotStored() throws {
+        let directory = try TemporaryDirectory()
+        let store = try RecordStore(
+            database: Database(path: directory.path("records.sqlite")), storesType: { $0 != "Encounter" })
+        let error = try #require(throws: StoreError.self) { try store.importBundle(bytes: SmallBundle.bytes) }
+        #expect(error.code == .malformedBundle)
+        #expect(error.message.contains("is a resource of type Encounter, which this server does not store"))
+        #expect(error.message.hasPrefix("entry "))
+        #expect(try store.storedTypes().isEmpty, "nothing of the bundle is written")
+
+        let everything = try RecordStore(database: Database(path: directory.path("all.sqlite")))
+        let report = try everything.importBundle(bytes: SmallBundle.bytes)
+        #expect((report.countsByType["Encounter"]?.created ?? 0) > 0, "by default every valid type is kept")
+    }
+
     @Test("truncated JSON is refused with its byte offset")
     func truncatedJSON() throws {
         let fixture = try StoreFixture()

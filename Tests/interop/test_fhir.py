@@ -329,6 +329,28 @@ def test_transaction_import_is_for_ehr_systems(server, tokens):
     assert broken.json()["resourceType"] == "OperationOutcome"
 
 
+@pytest.mark.parametrize("kind", ["Questionnaire", "Foo"])
+def test_a_transaction_with_a_type_the_gateway_never_serves_is_refused_whole(server, tokens, kind):
+    # Stored, such a resource could never be read back: refusing it says so at once.
+    entries = [
+        {"fullUrl": "urn:uuid:7d6f3f1e-3c0e-4d3a-9a59-0c1a3a1f0101",
+         "resource": {"resourceType": "Patient", "id": f"unserved-{kind.lower()}", "gender": "other"},
+         "request": {"method": "PUT", "url": f"Patient/unserved-{kind.lower()}"}},
+        {"fullUrl": "urn:uuid:7d6f3f1e-3c0e-4d3a-9a59-0c1a3a1f0102",
+         "resource": {"resourceType": kind, "id": "q1", "status": "active"},
+         "request": {"method": "PUT", "url": f"{kind}/q1"}},
+    ]
+    headers = {"Content-Type": FHIR_JSON, "Authorization": f"Bearer {tokens['ehr.demo']}"}
+    refused = requests.post(server.url("/fhir"), json={"resourceType": "Bundle", "type": "transaction",
+                                                       "entry": entries}, headers=headers, timeout=30)
+    assert refused.status_code == 400, refused.text
+    outcome = refused.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert f"entry 1 is a resource of type {kind}" in outcome["issue"][0]["diagnostics"]
+    patient = get(server, f"/fhir/Patient/unserved-{kind.lower()}", tokens["registrar.demo"])
+    assert patient.status_code == 404, "the bundle's Patient was not written either"
+
+
 def test_fhirclient_reads_a_patient_as_an_ehr_would(server, demo, tokens):
     from fhirclient import client
     from fhirclient.models.patient import Patient

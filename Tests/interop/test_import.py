@@ -157,6 +157,11 @@ def test_clinician_linked_to_a_synthea_practitioner(imported):
                 "--password-stdin", stdin="clinician-password-1\n")
     assert added.returncode == 0, added.stderr
     assert "dr.synthea" in added.stdout
+    assert "no Practitioner" not in added.stderr, "the practitioner was imported"
+    early = run(data_dir, "user", "add", "Dr.Early", "--role", "clinician", "--practitioner", "not-imported-yet",
+                "--password-stdin", stdin="clinician-password-2\n")
+    assert early.returncode == 0, early.stderr
+    assert "no Practitioner/not-imported-yet yet" in early.stderr
     listed = run(data_dir, "user", "list")
     assert "dr.synthea" in listed.stdout and practitioner in listed.stdout
     server = start_server(data_dir=data_dir)
