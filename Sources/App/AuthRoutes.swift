@@ -101,6 +101,18 @@ struct AuthRoutes {
             throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
         }
         let account = result.account
+        if try !presentsBoundCertificate(account, request) {
+            // The session is ended before its token leaves the process. The answer is the one a
+            // wrong password gets, so that it does not confirm the password to whoever lacks
+            // the certificate; the audit entry tells the operator why.
+            try pool.with { try $0.authenticator.logout(token: result.token) }
+            var refused = trail.entry(
+                request, caller: nil, event: "auth.login", action: "auth.login", outcome: .denied, status: 401,
+                details: ["reason": "certificate_required"])
+            refused.actor = account.username
+            try trail.record(refused)
+            throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
+        }
         var entry = trail.entry(
             request, caller: nil, event: "auth.login", action: "auth.login", outcome: .allowed, status: 200)
         entry.actor = account.username
@@ -112,6 +124,12 @@ struct AuthRoutes {
         var response = Response.json(200, body)
         response.headers.add(name: "Cache-Control", value: "no-store")
         return response
+    }
+
+    /// False when the account is bound to a client certificate this request did not present.
+    private func presentsBoundCertificate(_ account: Account, _ request: Request) throws -> Bool {
+        let binding = try pool.with { try CertificateBindings.binding(for: account.username, in: $0.database) }
+        return binding?.accepts(request.clientCertificate) ?? true
     }
 
     func logout(_ request: Request) throws -> Response {

@@ -140,6 +140,22 @@ def test_a_bound_ehr_system_needs_its_client_certificate(tls_server, pki):
     right = requests.get(url, headers=token, verify=ca, cert=(str(pki / "client.pem"), str(pki / "client.key")),
                          timeout=30)
     assert right.status_code == 200, right.text
+    # Logging in without the certificate, or with another, mints no token and answers as a
+    # wrong password does; the audit log says why.
+    credentials = {"username": "ehr.demo", "password": passwords["ehr.demo"]}
+    wrong_password = requests.post(https(server, "/auth/login"), verify=ca, timeout=30,
+                                   json={**credentials, "password": "not-the-password"})
+    for cert in (None, (str(pki / "other.pem"), str(pki / "other.key"))):
+        refused = requests.post(https(server, "/auth/login"), json=credentials, verify=ca, cert=cert, timeout=30)
+        assert refused.status_code == 401
+        assert "access_token" not in refused.text
+        assert refused.json()["detail"] == wrong_password.json()["detail"]
+    export = subprocess.run([phigate_bin(), "audit", "export", "--format", "ndjson"], capture_output=True,
+                            text=True, timeout=60, env=clean_environment({"PHIGATE_DATA_DIR": server.data_dir}))
+    logins = [json.loads(line) for line in export.stdout.splitlines()
+              if json.loads(line)["event"] == "auth.login" and json.loads(line)["actor"] == "ehr.demo"]
+    reasons = [e.get("details", {}).get("reason") for e in logins if e["outcome"] == "denied"]
+    assert reasons.count("certificate_required") == 2, logins
 
 
 def test_a_readable_key_is_refused(pki, tmp_path):
