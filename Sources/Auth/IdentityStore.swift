@@ -60,13 +60,17 @@ public final class IdentityStore {
     /// since only they read records through care relationships; it must be a FHIR logical id.
     /// The store does not check that the Practitioner resource exists.
     ///
-    /// Throws `.invalidUsername`, `.invalidRole`, `.invalidIdentifier`, `.weakPassword`, or
-    /// `.duplicateUser` when the canonical name is taken (whatever its spelling).
+    /// Throws `.invalidUsername` (also for a name in `Username.Reserved`), `.invalidRole`,
+    /// `.invalidIdentifier`, `.weakPassword`, or `.duplicateUser` when the canonical name is
+    /// taken (whatever its spelling).
     @discardableResult
     public func addUser(
         _ rawName: String, role: Role, practitionerID: String?, password: String
     ) throws(AuthError) -> Account {
         let name = try Self.canonicalName(rawName)
+        guard !Username.Reserved.all.contains(name) else {
+            throw AuthError(.invalidUsername, "'\(name)' is reserved for the audit log's own actors")
+        }
         if let practitionerID {
             guard role == .clinician else {
                 throw AuthError(.invalidRole, "only a clinician account links to a practitioner")

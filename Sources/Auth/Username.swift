@@ -38,6 +38,19 @@ public enum Username {
         return folded
     }
 
+    /// Actor names the audit log uses for requests that are not an account's: no account may
+    /// take one, or its entries could not be told from them.
+    public enum Reserved {
+        /// A request without a valid credential.
+        public static let anonymous = "anonymous"
+        /// The gateway itself: start, stop, overdue reviews.
+        public static let system = "phigate"
+        /// A login whose name has no canonical form.
+        public static let unreadableName = "invalid-username"
+
+        public static let all: Set<String> = [anonymous, system, unreadableName]
+    }
+
     private static func isLetterOrDigit(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)

@@ -59,6 +59,20 @@ struct AccountTests {
         #expect(!error.message.contains("bad name"))
     }
 
+    @Test(
+        "the audit log's own actor names cannot be taken, in any spelling",
+        arguments: ["anonymous", "Phigate", " INVALID-USERNAME "])
+    func reservedName(_ spelling: String) throws {
+        let fixture = try AuthFixture()
+        let error = try #require(throws: AuthError.self) {
+            try fixture.store.addUser(
+                spelling, role: .clinician, practitionerID: nil, password: AuthFixture.password)
+        }
+        #expect(error.code == .invalidUsername)
+        #expect(error.message.contains("reserved"))
+        #expect(try fixture.store.listAccounts().isEmpty)
+    }
+
     /// Passwords and whether the default policy (12 to 1024 characters) accepts them.
     static let passwords: [(String, Bool)] = [
         ("", false),
