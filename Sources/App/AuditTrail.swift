@@ -128,6 +128,9 @@ final class AuditTrail: Sendable {
         if let caller, caller.account.role == .ehrSystem, caller.onBehalfOf != nil {
             entry.proxy = caller.account.username
         }
+        if let requested = caller?.requestedOnBehalfOf {
+            entry.details["on_behalf_of"] = requested
+        }
         return entry
     }
 

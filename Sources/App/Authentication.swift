@@ -10,6 +10,9 @@ struct Caller: Sendable {
     var onBehalfOf: Account?
     /// X-On-Behalf-Of was sent at all, resolvable or not: the policy refuses it from non-systems.
     var onBehalfOfHeaderPresent: Bool
+    /// The name X-On-Behalf-Of gave, for the audit entry when it named no usable account: its
+    /// canonical form, or a marker when it has none (the raw text is the caller's to choose).
+    var requestedOnBehalfOf: String? = nil
 
     /// The account whose rights apply: the named end user for an ehr-system, else the caller.
     /// Only meaningful after the policy allowed the request.
@@ -51,12 +54,15 @@ struct AuthenticationMiddleware: Middleware {
         do {
             caller = try authenticate(request)
         } catch let refusal as Refusal {
+            let requested = request.headers.values(for: "X-On-Behalf-Of").first.map(Self.requestedName)
             let refused = refusal.account.map {
-                Caller(account: $0, onBehalfOf: nil, onBehalfOfHeaderPresent: true)
+                Caller(account: $0, onBehalfOf: nil, onBehalfOfHeaderPresent: true, requestedOnBehalfOf: requested)
             }
+            // A policy rule refused it, or the request was malformed (a header given twice).
+            let outcome: AuditTrail.Outcome = refusal.rule == nil && refusal.problem.status == 400 ? .error : .denied
             var entry = trail.entry(
                 request, caller: refused, event: "auth.rejected",
-                action: refusal.account == nil ? "auth.token" : "auth.on_behalf_of", outcome: .denied,
+                action: refusal.account == nil ? "auth.token" : "auth.on_behalf_of", outcome: outcome,
                 status: refusal.problem.status, details: ["route": request.route])
             entry.rule = refusal.rule
             try trail.record(entry)
@@ -74,10 +80,13 @@ struct AuthenticationMiddleware: Middleware {
         guard let token = Self.bearerToken(request.headers["Authorization"]) else {
             throw Refusal(problem: Self.unauthorized("This endpoint needs a bearer token: POST /auth/login first."))
         }
-        let oboNames = request.headers.values(for: "X-On-Behalf-Of")
-        guard oboNames.count <= 1, request.headers.count(of: "Authorization") == 1 else {
-            throw Refusal(problem: .badRequest("Authorization and X-On-Behalf-Of may each appear once."))
+        let once = HTTPProblem.badRequest("Authorization and X-On-Behalf-Of may each appear once.")
+        // Two credentials name no one caller; a repeated X-On-Behalf-Of is refused below, once
+        // the token says whose request it is.
+        guard request.headers.count(of: "Authorization") == 1 else {
+            throw Refusal(problem: once)
         }
+        let oboNames = request.headers.values(for: "X-On-Behalf-Of")
         let oboName = oboNames.first
         let authenticated: (session: Session, account: Account, binding: CertificateBindings.Binding?)
         if let cached = sessions.lookup(token) {
@@ -103,6 +112,9 @@ struct AuthenticationMiddleware: Middleware {
             throw Refusal(
                 problem: Self.unauthorized("This account must present its bound client certificate over mutual TLS."))
         }
+        guard oboNames.count <= 1 else {
+            throw Refusal(problem: once, account: authenticated.account)
+        }
         if oboName != nil && authenticated.account.role != .ehrSystem {
             throw Refusal(
                 problem: .badRequest("X-On-Behalf-Of is accepted from ehr-system accounts only."),
@@ -116,7 +128,14 @@ struct AuthenticationMiddleware: Middleware {
             }
         }
         return Caller(
-            account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil)
+            account: authenticated.account, onBehalfOf: onBehalfOf, onBehalfOfHeaderPresent: oboName != nil,
+            requestedOnBehalfOf: onBehalfOf == nil ? oboName.map(Self.requestedName) : nil)
+    }
+
+    /// How an audit entry names what X-On-Behalf-Of asked for: the canonical username, or a
+    /// marker for text that is no username (which is not repeated, being the caller's choice).
+    static func requestedName(_ header: String) -> String {
+        Username.canonical(header) ?? "(not a valid username)"
     }
 
     /// The token of a well-formed `Bearer` credential (scheme case-insensitive, RFC 6750

@@ -109,12 +109,38 @@ def test_requests_refused_before_a_policy_decision_are_recorded(gateway):
     refused = log[impersonating.headers["X-Request-Id"]]
     assert (refused["event"], refused["outcome"], refused["status"]) == ("auth.rejected", "denied", 400)
     assert refused["rule"] == "deny.on_behalf_of_not_allowed" and refused["roles"] == ["clinician"]
+    assert refused["details"]["on_behalf_of"] == "dr.colleague", "the name the clinician tried to act as"
     read = log[unsupported.headers["X-Request-Id"]]
     assert (read["event"], read["outcome"], read["status"]) == ("fhir.read", "error", 400)
     search = log[unknown.headers["X-Request-Id"]]
     assert (search["event"], search["outcome"], search["status"]) == ("fhir.search", "error", 400)
     assert search["details"]["query"] == "patient=demo-pat-0002&foo=bar"
     assert log[bad_id.headers["X-Request-Id"]]["event"] == "fhir.everything"
+
+
+def test_a_system_is_named_in_its_refusals_and_so_is_the_user_it_asked_for(gateway):
+    server, passwords, _, compliance, _ = gateway
+    system = login(server, "ehr.demo", passwords["ehr.demo"])
+    token = system["Authorization"]
+    with RawConnection(server.address) as connection:
+        twice = connection.request("GET", "/fhir/Patient/demo-pat-0001", headers=[
+            ("Authorization", token), ("X-On-Behalf-Of", "dr.demo"), ("X-On-Behalf-Of", "dr.demo"),
+            ("X-Request-Id", "obo-twice-1")])
+    assert twice.status == 400
+    unknown = requests.get(server.url("/fhir/Patient/demo-pat-0001"), timeout=30,
+                           headers={**system, "X-On-Behalf-Of": "Nobody.Here", "X-Request-Id": "obo-unknown-1"})
+    assert unknown.status_code == 403
+    garbled = requests.get(server.url("/fhir/Patient/demo-pat-0001"), timeout=30,
+                           headers={**system, "X-On-Behalf-Of": "not a name", "X-Request-Id": "obo-garbled-1"})
+    assert garbled.status_code == 403
+    log = {e.get("request_id"): e for e in events(server, compliance, actor="ehr.demo", limit=1000)}
+    refused = log["obo-twice-1"]
+    assert (refused["event"], refused["action"], refused["outcome"], refused["status"]) == \
+        ("auth.rejected", "auth.on_behalf_of", "error", 400)
+    assert refused["roles"] == ["ehr-system"]
+    assert log["obo-unknown-1"]["details"]["on_behalf_of"] == "nobody.here"
+    assert log["obo-unknown-1"]["outcome"] == "denied"
+    assert log["obo-garbled-1"]["details"]["on_behalf_of"] == "(not a valid username)"
 
 
 def test_searches_record_what_was_searched_for(gateway):
