@@ -2,6 +2,7 @@ import Auth
 import BreakGlass
 import Crypto
 import Foundation
+import POSIX
 import Support
 import Policy
 import Store
@@ -66,8 +67,19 @@ enum DemoSetup {
             patientCount: dataset.patients.count)
     }
 
-    /// Writes the one-time credentials to stdout for the person who ran `make run`.
-    static func printCredentials(_ summary: Summary) {
+    /// Where the printed example reaches the gateway: the configured address, with a wildcard
+    /// address replaced by loopback and port 0 (chosen at bind time) left for the reader to fill.
+    static func exampleBase(listen: SocketAddress, secure: Bool) -> String {
+        var host = listen.host
+        if host == "0.0.0.0" { host = "127.0.0.1" } else if host == "::" { host = "::1" }
+        if listen.family == .ipv6 { host = "[" + host + "]" }
+        let port = listen.port == 0 ? "<port from server.listening>" : String(listen.port)
+        return (secure ? "https://" : "http://") + host + ":" + port
+    }
+
+    /// Writes the one-time credentials to stdout for the person who ran `make run`; `base` is
+    /// where the example command reaches the gateway (see `exampleBase`).
+    static func printCredentials(_ summary: Summary, base: String) {
         var text = "\nphigate demo data: \(summary.patientCount) generated patients (no real person).\n"
         text += "Demo accounts — the passwords are shown this once and stored only as scrypt hashes:\n\n"
         for credential in summary.credentials {
@@ -84,7 +96,7 @@ enum DemoSetup {
             text += "\ndr.demo treats patient \(treated.id); patient \(untreated.id) is not theirs (403,"
             text += " break-glass needed).\n"
         }
-        text += "\nTry: curl -s -X POST localhost:8080/auth/login -H 'Content-Type: application/json' \\\n"
+        text += "\nTry: curl -s -X POST \(base)/auth/login -H 'Content-Type: application/json' \\\n"
         text += "       -d '{\"username\":\"dr.demo\",\"password\":\"<password above>\"}'\n\n"
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import POSIX
 import Store
 import Testing
 
@@ -259,5 +260,23 @@ struct DemoDataTests {
             #expect(report.totals.updated == 0)
             #expect(report.totals.unchanged == report.resources.count)
         }
+    }
+}
+
+@Suite("Demo example address")
+struct DemoExampleBaseTests {
+    @Test(
+        "the printed example reaches the configured address",
+        arguments: [
+            ("127.0.0.1:8080", false, "http://127.0.0.1:8080"),
+            ("127.0.0.1:8190", false, "http://127.0.0.1:8190"),
+            ("0.0.0.0:8443", true, "https://127.0.0.1:8443"),
+            ("[::]:9000", false, "http://[::1]:9000"),
+            ("[::1]:9000", true, "https://[::1]:9000"),
+            ("127.0.0.1:0", false, "http://127.0.0.1:<port from server.listening>"),
+        ])
+    func base(_ listen: String, _ secure: Bool, _ expected: String) throws {
+        let address = try #require(SocketAddress(parsing: listen))
+        #expect(DemoSetup.exampleBase(listen: address, secure: secure) == expected)
     }
 }
