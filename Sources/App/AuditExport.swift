@@ -1,4 +1,6 @@
 import Audit
+import Auth
+import Policy
 import Support
 
 /// The audit log in the forms its readers ingest: the canonical entries as NDJSON, FHIR R4
@@ -99,9 +101,16 @@ enum AuditEventMapping {
 
     private static func agents(_ entry: AuditEntry) -> [String] {
         let roleType = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
-        var user = "{\"type\":{\"coding\":[" + coding(roleType, "humanuser", "human user") + "]}"
+        // The gateway itself and ehr-systems are applications; who sent an unauthenticated
+        // request is unknown, so it gets no type rather than a guess.
+        var user = "{"
+        if entry.actor == Username.Reserved.system || entry.roles == [Role.ehrSystem.rawValue] {
+            user += "\"type\":{\"coding\":[" + coding(dicom, "110150", "Application") + "]},"
+        } else if entry.actor != Username.Reserved.anonymous {
+            user += "\"type\":{\"coding\":[" + coding(roleType, "humanuser", "human user") + "]},"
+        }
         user +=
-            ",\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(entry.actor) + "}}"
+            "\"who\":{\"identifier\":{\"system\":\"urn:phigate:user\",\"value\":" + JSONText.quoted(entry.actor) + "}}"
         user += ",\"requestor\":true"
         if !entry.roles.isEmpty {
             user +=

@@ -49,6 +49,23 @@ struct AuditExportTests {
         #expect(details.contains(["type": "justification", "valueString": "Unconscious; need allergies"]))
     }
 
+    @Test(
+        "the requesting agent is an application for the gateway and ehr-systems, untyped when unknown",
+        arguments: [
+            ("dr.a", ["clinician"], "humanuser"), ("cli:uid-0", [], "humanuser"), ("ehr.demo", ["ehr-system"], "110150"),
+            ("phigate", [], "110150"), ("anonymous", [], nil),
+        ] as [(String, [String], String?)])
+    func agentType(actor: String, roles: [String], code: String?) throws {
+        var entry = Self.entry(outcome: "allowed", status: 200)
+        entry.actor = actor
+        entry.roles = roles
+        let event = try Self.object(AuditEventMapping.json(entry))
+        let agent = try #require((event["agent"] as? [[String: Any]])?.first)
+        let coding = ((agent["type"] as? [String: Any])?["coding"] as? [[String: Any]])?.first
+        #expect(coding?["code"] as? String == code)
+        #expect(agent["requestor"] as? Bool == true)
+    }
+
     @Test("An entry without break-glass has no grant entity")
     func noGrantEntity() throws {
         let event = try Self.object(AuditEventMapping.json(Self.entry(outcome: "allowed", status: 200)))
