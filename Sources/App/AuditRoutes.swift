@@ -33,7 +33,7 @@ struct AuditRoutes {
                 try guardedCall(request, .verifyAudit, event: "audit.verify") { try verify(request) }
             },
             Route("GET", "/audit/checkpoints", middleware: guarded) { request in
-                try guardedCall(request, .queryAudit, event: "audit.checkpoints") { try checkpoints(request) }
+                try guardedCall(request, .readCheckpoints, event: "audit.checkpoints") { try checkpoints(request) }
             },
             Route("GET", "/audit/disclosures", middleware: guarded) { request in
                 try guardedCall(request, .readDisclosures, event: "audit.disclosures") { try disclosures(request) }
@@ -59,9 +59,9 @@ struct AuditRoutes {
             request, caller, action, event: event, refusal: "The audit log is for compliance accounts.",
             details: details)
         return try trail.recordingOutcome(
-            { outcome, status in
+            { status, refused in
                 trail.entry(
-                    request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                    request, caller: caller, event: event, action: action.name, status: status, refused: refused,
                     decision: decision, details: details)
             }, of: body)
     }

@@ -113,11 +113,14 @@ final class AuditTrail: Sendable {
     /// The current time in the log's unit, milliseconds since the epoch.
     var now: Int64 { clock.unixMilliseconds() }
 
-    /// An entry for a request: who, from where, with which request id.
+    /// An entry for a request: who, from where, with which request id, and the outcome that
+    /// `Outcome`'s rule gives for `status`. `refused` says that a decision refused the request;
+    /// without it, that is whether `decision` is a refusal.
     func entry(
-        _ request: Request, caller: Caller?, event: String, action: String, outcome: Outcome, status: Int,
+        _ request: Request, caller: Caller?, event: String, action: String, status: Int, refused: Bool? = nil,
         decision: Decision? = nil, patient: String? = nil, resources: [String] = [], details: [String: String] = [:]
     ) -> AuditEntry {
+        let outcome = Outcome(status: status, refused: refused ?? (decision.map { !$0.allowed } ?? false))
         var entry = AuditEntry(
             time: now, event: event, actor: caller?.effectiveAccount.username ?? "anonymous",
             roles: caller.map { [$0.effectiveAccount.role.rawValue] } ?? [], action: action,
@@ -134,6 +137,17 @@ final class AuditTrail: Sendable {
         return entry
     }
 
+    /// The same for a caller that names the outcome it means: `.denied` states a refusal. The
+    /// outcome recorded still follows `Outcome`'s rule, so it never contradicts the status.
+    func entry(
+        _ request: Request, caller: Caller?, event: String, action: String, outcome: Outcome, status: Int,
+        decision: Decision? = nil, patient: String? = nil, resources: [String] = [], details: [String: String] = [:]
+    ) -> AuditEntry {
+        entry(
+            request, caller: caller, event: event, action: action, status: status, refused: outcome == .denied,
+            decision: decision, patient: patient, resources: resources, details: details)
+    }
+
     /// Asks the policy whether `caller` may do `action`. A refusal is recorded as `event` and
     /// thrown as a problem with `refusal` as its detail; an allowed decision is returned for the
     /// caller to record once it knows the outcome.
@@ -144,11 +158,11 @@ final class AuditTrail: Sendable {
         let decision = AccessPolicy.decide(caller.accessRequest(action, now: now / 1000))
         guard decision.allowed else {
             var denied = entry(
-                request, caller: caller, event: event, action: action.name, outcome: .denied,
-                status: decision.status, decision: decision, details: details)
+                request, caller: caller, event: event, action: action.name, status: decision.status,
+                decision: decision, details: details)
             denied.grant = grant
             try record(denied)
-            throw HTTPProblem(status: decision.status, detail: Self.refusal(decision, otherwise: refusal))
+            throw Denial(status: decision.status, detail: Self.refusal(decision, otherwise: refusal))
         }
         return decision
     }
@@ -159,29 +173,44 @@ final class AuditTrail: Sendable {
         decision.status == 400 ? FHIRAccess.refusal(decision).detail : otherwise
     }
 
+    /// What became of a request, as its entry says. `init(status:refused:)` is the one rule
+    /// every entry follows, so that a search by outcome means the same for every endpoint.
     enum Outcome: String {
         case allowed, denied, error
+
+        /// `denied` when a decision refused the request — the access policy, or a check of the
+        /// caller's credentials (bearer token, password, second-factor code) — whatever status
+        /// answered it; `error` for any other 4xx or 5xx (a malformed body, a missing grant, a
+        /// conflict, a failure), also when the policy had allowed the request; `allowed` for
+        /// anything below 400. An allowed request that then failed must not read as a success.
+        init(status: Int, refused: Bool) {
+            if status >= 400 {
+                self = refused ? .denied : .error
+            } else {
+                self = .allowed
+            }
+        }
     }
 
     /// Runs `body` for a request the policy allowed and records what the caller got, with
-    /// `entry` making the entry for an outcome and status: a problem as denied (403) or an
-    /// error with its status, any other failure as an error with 500, an answer as allowed
-    /// with its status. The entry is durable before the response is returned or the error
-    /// thrown; if it cannot be written the caller gets 503 instead.
+    /// `entry` making the entry for a status and whether it was a refusal (a thrown `Denial`):
+    /// an answer with its status, a problem with its status, any other failure as 500. `entry`
+    /// returns nil when the handler recorded the entry itself. The entry is durable before the
+    /// response is returned or the error thrown; if it cannot be written the caller gets 503.
     func recordingOutcome(
-        _ entry: (Outcome, Int) -> AuditEntry, of body: () throws -> Response
+        _ entry: (_ status: Int, _ refused: Bool) -> AuditEntry?, of body: () throws -> Response
     ) throws -> Response {
         let response: Response
         do {
             response = try body()
         } catch let error as any HTTPResponseError {
-            try record(entry(error.status == 403 ? .denied : .error, error.status))
+            if let made = entry(error.status, error is Denial) { try record(made) }
             throw error
         } catch {
-            try record(entry(.error, 500))
+            if let made = entry(500, false) { try record(made) }
             throw error
         }
-        try record(entry(.allowed, response.status))
+        if let made = entry(response.status, false) { try record(made) }
         return response
     }
 
@@ -192,8 +221,9 @@ final class AuditTrail: Sendable {
         if size > 0, let last = try reader.event(seq: size), last.event != "server.stop" {
             try record(
                 AuditEntry(
-                    time: now, event: "server.unclean_shutdown", actor: "phigate", action: "server.start",
-                    outcome: "error", status: 0, details: ["last_seq": String(size), "last_event": last.event]))
+                    time: now, event: "server.unclean_shutdown", actor: "phigate",
+                    action: "server.unclean_shutdown", outcome: "error", status: 0,
+                    details: ["last_seq": String(size), "last_event": last.event]))
         }
         try record(
             AuditEntry(

@@ -58,8 +58,8 @@ struct AuthRoutes {
             // name, since none could be read (and nothing of the body is kept).
             try trail.record(
                 trail.entry(
-                    request, caller: nil, event: "auth.login", action: "auth.login", outcome: .error,
-                    status: problem.status, details: ["reason": "malformed_request"]))
+                    request, caller: nil, event: "auth.login", action: "auth.login", status: problem.status,
+                    details: ["reason": "malformed_request"]))
             throw problem
         }
         let result: LoginResult
@@ -69,14 +69,15 @@ struct AuthRoutes {
             let failure = error.loginFailure!
             let actor = failure.username ?? "invalid-username"
             var entry = trail.entry(
-                request, caller: nil, event: "auth.login", action: "auth.login", outcome: .denied,
-                status: failure.reason == .locked ? 429 : 401, details: ["reason": failure.reason.description])
+                request, caller: nil, event: "auth.login", action: "auth.login",
+                status: failure.reason == .locked ? 429 : 401, refused: true,
+                details: ["reason": failure.reason.description])
             entry.actor = actor
             try trail.record(entry)
             if failure.lockoutStarted {
                 logger.warning("auth.lockout", ["user": .string(actor)])
                 var lockout = trail.entry(
-                    request, caller: nil, event: "auth.lockout", action: "auth.login", outcome: .denied, status: 429,
+                    request, caller: nil, event: "auth.lockout", action: "auth.login", status: 429, refused: true,
                     details: ["locked_until": String(failure.lockedUntil ?? 0)])
                 lockout.actor = actor
                 try trail.record(lockout)
@@ -107,14 +108,14 @@ struct AuthRoutes {
             // the certificate; the audit entry tells the operator why.
             try pool.with { try $0.authenticator.logout(token: result.token) }
             var refused = trail.entry(
-                request, caller: nil, event: "auth.login", action: "auth.login", outcome: .denied, status: 401,
+                request, caller: nil, event: "auth.login", action: "auth.login", status: 401, refused: true,
                 details: ["reason": "certificate_required"])
             refused.actor = account.username
             try trail.record(refused)
             throw HTTPProblem(status: 401, detail: "The username or password is wrong.")
         }
         var entry = trail.entry(
-            request, caller: nil, event: "auth.login", action: "auth.login", outcome: .allowed, status: 200)
+            request, caller: nil, event: "auth.login", action: "auth.login", status: 200)
         entry.actor = account.username
         entry.roles = [account.role.rawValue]
         try trail.record(entry)
@@ -133,21 +134,22 @@ struct AuthRoutes {
     }
 
     func logout(_ request: Request) throws -> Response {
-        guard let token = AuthenticationMiddleware.bearerToken(request.headers["Authorization"]) else {
-            throw AuthenticationMiddleware.unauthorized("This endpoint needs a bearer token.")
+        try trail.audited(request, event: "auth.logout", action: "auth.logout") { _, _ in
+            guard let token = AuthenticationMiddleware.bearerToken(request.headers["Authorization"]) else {
+                throw AuthenticationMiddleware.unauthorized("This endpoint needs a bearer token.")
+            }
+            sessions.evict(token)
+            try pool.with { try $0.authenticator.logout(token: token) }
+            return Response(status: 204)
         }
-        sessions.evict(token)
-        try pool.with { try $0.authenticator.logout(token: token) }
-        try trail.record(
-            trail.entry(
-                request, caller: try request.caller, event: "auth.logout", action: "auth.logout", outcome: .allowed,
-                status: 204))
-        return Response(status: 204)
     }
 
+    /// The caller's own account. It shows no PHI, but it is an authenticated request like any
+    /// other, so it is an entry like any other.
     func me(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        return Response.json(200, "{\"user\":" + Self.userJSON(caller.account) + "}")
+        try trail.audited(request, event: "auth.me", action: "auth.me") { caller, _ in
+            Response.json(200, "{\"user\":" + Self.userJSON(caller.account) + "}")
+        }
     }
 
     static func userJSON(_ account: Account) -> String {

@@ -35,21 +35,17 @@ struct BreakGlassRoutes {
     // MARK: - Activation
 
     func activate(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let now = trail.now / 1000
-        let decision = AccessPolicy.decide(caller.accessRequest(.activateBreakGlass, now: now))
-        let fields: [String: JSONValue]
-        do {
-            guard decision.allowed else {
-                throw HTTPProblem(
-                    status: decision.status,
-                    detail: AuditTrail.refusal(decision, otherwise: "Only clinicians may activate break-glass."))
-            }
-            fields = try AuthRoutes.jsonObject(request)
-        } catch let error as HTTPProblem {
-            try audit(request, caller, "break_glass.activate", .denied, error.status, decision: decision)
-            throw error
+        try trail.audited(request, event: "break_glass.activate", action: Action.activateBreakGlass.name) {
+            caller, note in
+            try activate(request, caller, &note)
         }
+    }
+
+    private func activate(_ request: Request, _ caller: Caller, _ note: inout AuditNote) throws -> Response {
+        let now = trail.now / 1000
+        let decision = try trail.decide(
+            caller, .activateBreakGlass, note: &note, refusal: "Only clinicians may activate break-glass.")
+        let fields = try AuthRoutes.jsonObject(request)
         let holder = caller.effectiveAccount
         let activation = ActivationRequest(
             patientID: fields["patient"]?.stringValue ?? "", reason: fields["reason"]?.stringValue ?? "",
@@ -57,6 +53,8 @@ struct BreakGlassRoutes {
             acknowledged: fields["acknowledge"]?.boolValue ?? false,
             durationMinutes: fields["duration_minutes"]?.intValue.map { Int(clamping: $0) })
         let code = fields["totp"]?.stringValue ?? ""
+        // Only a well-formed id goes into the entry: the body is the caller's text, not yet checked.
+        if FHIRSyntax.isValidID(activation.patientID) { note.patient = activation.patientID }
 
         return try pool.with { session in
             do {
@@ -91,28 +89,21 @@ struct BreakGlassRoutes {
                         WebhookEventType.breakGlassActivated, payload: payload, in: session.database)
                     var entry = trail.entry(
                         request, caller: caller, event: "break_glass.activate", action: Action.activateBreakGlass.name,
-                        outcome: .allowed, status: 201, decision: decision, patient: grant.patientID)
+                        status: 201, decision: decision, patient: grant.patientID)
                     entry.grant = grant.id
                     entry.purpose = Purpose.breakGlass.rawValue
                     entry.reason = grant.reason.rawValue
                     entry.justification = grant.justification
                     entry.details = ["expires_at": String(grant.expiresAt)]
                     try trail.record(entry)
+                    note.recorded = true
                 }
                 alerts.deliverSoon()
                 logger.notice("break_glass.activated", ["grant.id": .string(grant.id), "user": .string(grant.holder)])
                 return Response.json(201, Self.grantJSON(grant, warning: Self.warning(grant, alerted: subscribers)))
             } catch let error as BreakGlassError {
-                let problem = Self.problem(error)
-                try audit(
-                    request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
-                    patient: activation.patientID, details: ["error": error.code.description])
-                throw problem
-            } catch let problem as HTTPProblem {
-                try audit(
-                    request, caller, "break_glass.activate", .denied, problem.status, decision: decision,
-                    patient: activation.patientID)
-                throw problem
+                note.details["error"] = error.code.description
+                throw Self.problem(error)
             }
         }
     }
@@ -189,61 +180,78 @@ struct BreakGlassRoutes {
     /// grants, or with `status=all` the most recent 500 in any status. An administrator's
     /// listing leaves out the justifications, which are for the review queue and the audit log.
     func list(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let now = trail.now / 1000
-        let decision = try trail.authorize(
-            request, caller, .listOwnGrants, event: "break_glass.list",
-            refusal: "Only clinicians and security-admins list break-glass grants.")
-        let everyone = decision.rule == PolicyRule.securityAdminListGrants.rawValue
-        var activeOnly = false
-        if everyone {
-            switch request.queryItems?.first(where: { $0.name == "status" })?.value {
-            case nil, "active": activeOnly = true
-            case "all": activeOnly = false
-            default:
-                try audit(request, caller, "break_glass.list", .error, 400, decision: decision)
-                throw HTTPProblem.badRequest("status is active or all.")
+        try trail.audited(request, event: "break_glass.list", action: "break_glass.list") { caller, note in
+            let now = trail.now / 1000
+            let decision = try trail.decide(
+                caller, .listOwnGrants, note: &note,
+                refusal: "Only clinicians and security-admins list break-glass grants.")
+            let everyone = decision.rule == PolicyRule.securityAdminListGrants.rawValue
+            var activeOnly = false
+            if everyone {
+                switch request.queryItems?.first(where: { $0.name == "status" })?.value {
+                case nil, "active": activeOnly = true
+                case "all": activeOnly = false
+                default: throw HTTPProblem.badRequest("status is active or all.")
+                }
             }
+            let grants = try pool.with { session in
+                if !everyone { return try session.grants.all(holder: caller.effectiveAccount.username) }
+                return activeOnly
+                    ? try session.grants.active(holder: nil, now: now)
+                    : try session.grants.all(holder: nil, limit: 500)
+            }
+            note.details["count"] = String(grants.count)
+            let items = grants.map { Self.grantJSON($0, now: now, withJustification: !everyone) }
+            return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
         }
-        let grants = try pool.with { session in
-            if !everyone { return try session.grants.all(holder: caller.effectiveAccount.username) }
-            return activeOnly
-                ? try session.grants.active(holder: nil, now: now) : try session.grants.all(holder: nil, limit: 500)
+    }
+
+    /// The holder a grant that does not exist is decided for: no account is named so (names
+    /// start with a letter or digit). Deciding as for a real grant of someone else gives the
+    /// caller who may not end or review another's grant the same refusal whether the id exists
+    /// or not, as FHIR reads refuse a missing record like an existing one; only a caller the
+    /// policy lets act on any grant learns that it does not exist (404).
+    static let nobody = "~nobody"
+
+    /// The grant a `{id}` path names, noted for the entry; a malformed id is a 400 that the
+    /// entry describes without repeating it.
+    private static func grantID(_ request: Request, note: inout AuditNote) throws -> String {
+        let id = request.pathParameters["id"]!
+        guard GrantStore.isWellFormedID(id) else {
+            note.details["break_glass"] = "malformed grant id"
+            throw HTTPProblem.badRequest("That is not a grant id.")
         }
-        try audit(
-            request, caller, "break_glass.list", .allowed, 200, decision: decision,
-            details: ["count": String(grants.count)])
-        let items = grants.map { Self.grantJSON($0, now: now, withJustification: !everyone) }
-        return Response.json(200, "{\"grants\":[" + items.joined(separator: ",") + "]}")
+        note.grant = id
+        return id
     }
 
     func end(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let id = request.pathParameters["id"]!
-        guard GrantStore.isWellFormedID(id) else { throw HTTPProblem.badRequest("That is not a grant id.") }
-        let now = trail.now / 1000
-        return try pool.with { session in
-            guard let existing = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
-            let decision = try trail.authorize(
-                request, caller, .endGrant(holder: existing.holder), event: "break_glass.end",
-                refusal: "Only the holder or a security-admin ends a grant.", grant: id)
-            do {
-                let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
-                    var payload = JSONObjectWriter()
-                    payload.add("grant_id", grant.id)
-                    payload.add("user", grant.holder)
-                    payload.add("patient", grant.patientID)
-                    payload.add("ended_by", grant.endedBy)
-                    payload.add("ended_at", grant.endedAt ?? now)
-                    try alerts.enqueue(WebhookEventType.breakGlassEnded, payload: payload, in: session.database)
-                    try audit(
-                        request, caller, "break_glass.end", .allowed, 200, decision: decision, grant: id,
-                        patient: grant.patientID)
+        try trail.audited(request, event: "break_glass.end", action: "break_glass.end") { caller, note in
+            let id = try Self.grantID(request, note: &note)
+            let now = trail.now / 1000
+            return try pool.with { session in
+                let existing = try session.grants.grant(id)
+                if existing == nil { note.details["reason"] = "no_such_grant" }
+                _ = try trail.decide(
+                    caller, .endGrant(holder: existing?.holder ?? Self.nobody), note: &note,
+                    refusal: "You hold no grant with that id; only its holder or a security-admin ends a grant.")
+                guard existing != nil else { throw HTTPProblem.notFound("No such grant.") }
+                do {
+                    let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
+                        var payload = JSONObjectWriter()
+                        payload.add("grant_id", grant.id)
+                        payload.add("user", grant.holder)
+                        payload.add("patient", grant.patientID)
+                        payload.add("ended_by", grant.endedBy)
+                        payload.add("ended_at", grant.endedAt ?? now)
+                        try alerts.enqueue(WebhookEventType.breakGlassEnded, payload: payload, in: session.database)
+                        try recordChange(request, caller, "break_glass.end", 200, patient: grant.patientID, &note)
+                    }
+                    alerts.deliverSoon()
+                    return Response.json(200, Self.grantJSON(grant, now: now))
+                } catch let error as BreakGlassError {
+                    throw Self.problem(error)
                 }
-                alerts.deliverSoon()
-                return Response.json(200, Self.grantJSON(grant, now: now))
-            } catch let error as BreakGlassError {
-                throw Self.problem(error)
             }
         }
     }
@@ -251,22 +259,20 @@ struct BreakGlassRoutes {
     // MARK: - Reviews
 
     func reviews(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let now = trail.now / 1000
-        let decision = try trail.authorize(
-            request, caller, .listReviews, event: "review.list", refusal: "Reviews are for compliance accounts.")
-        let statusName = request.queryItems?.first { $0.name == "status" }?.value
-        var status: ReviewStatus?
-        if let statusName {
-            guard let parsed = ReviewStatus(rawValue: statusName) else {
-                throw HTTPProblem.badRequest("status is pending, needs-follow-up or completed.")
+        try trail.audited(request, event: "review.list", action: "review.list") { caller, note in
+            let now = trail.now / 1000
+            _ = try trail.decide(caller, .listReviews, note: &note, refusal: "Reviews are for compliance accounts.")
+            var status: ReviewStatus?
+            if let statusName = request.queryItems?.first(where: { $0.name == "status" })?.value {
+                guard let parsed = ReviewStatus(rawValue: statusName) else {
+                    throw HTTPProblem.badRequest("status is pending, needs-follow-up or completed.")
+                }
+                status = parsed
             }
-            status = parsed
+            let list = try pool.with { try $0.reviews.list(status: status, limit: 500) }
+            let items = list.map { Self.reviewJSON($0, now: now) }
+            return Response.json(200, "{\"reviews\":[" + items.joined(separator: ",") + "]}")
         }
-        try audit(request, caller, "review.list", .allowed, 200, decision: decision)
-        let list = try pool.with { try $0.reviews.list(status: status, limit: 500) }
-        let items = list.map { Self.reviewJSON($0, now: now) }
-        return Response.json(200, "{\"reviews\":[" + items.joined(separator: ",") + "]}")
     }
 
     static func reviewJSON(_ review: Review, now: Int64) -> String {
@@ -287,106 +293,125 @@ struct BreakGlassRoutes {
         return out.text
     }
 
+    /// The policy decides before the body is read, so that whoever may not review learns
+    /// nothing from the answer about the grant or the body.
     func review(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let id = request.pathParameters["id"]!
-        guard GrantStore.isWellFormedID(id) else { throw HTTPProblem.badRequest("That is not a grant id.") }
-        let now = trail.now / 1000
+        try trail.audited(request, event: "review.complete", action: "review.complete") { caller, note in
+            let id = try Self.grantID(request, note: &note)
+            let now = trail.now / 1000
+            return try pool.with { session in
+                let existing = try session.grants.grant(id)
+                if existing == nil { note.details["reason"] = "no_such_grant" }
+                let decision = AccessPolicy.decide(
+                    caller.accessRequest(.reviewGrant(holder: existing?.holder ?? Self.nobody), now: now))
+                note.decision = decision
+                guard decision.allowed else {
+                    throw Denial(
+                        status: decision.status,
+                        detail: decision.rule == PolicyRule.denySelfReview.rawValue
+                            ? "Nobody reviews their own break-glass grant." : "Reviews are for compliance accounts.")
+                }
+                guard let grant = existing else { throw HTTPProblem.notFound("No such grant.") }
+                let (disposition, notes) = try Self.reviewFields(request)
+                note.details["disposition"] = disposition.rawValue
+                do {
+                    let result = try session.reviews.review(
+                        id, reviewer: caller.effectiveAccount.principal, disposition: disposition, notes: notes,
+                        now: now
+                    ) { review in
+                        var payload = JSONObjectWriter()
+                        payload.add("grant_id", id)
+                        payload.add("user", grant.holder)
+                        payload.add("reviewer", caller.effectiveAccount.username)
+                        payload.add("disposition", disposition.rawValue)
+                        payload.add("status", review.status.rawValue)
+                        try alerts.enqueue(WebhookEventType.reviewCompleted, payload: payload, in: session.database)
+                        try recordChange(request, caller, "review.complete", 200, patient: grant.patientID, &note)
+                    }
+                    alerts.deliverSoon()
+                    return Response.json(200, Self.reviewJSON(result, now: now))
+                } catch let error as BreakGlassError {
+                    throw Self.problem(error)
+                }
+            }
+        }
+    }
+
+    /// The disposition and notes of a review body; a 400 for anything else.
+    private static func reviewFields(_ request: Request) throws -> (Disposition, String) {
         let fields = try AuthRoutes.jsonObject(request)
-        guard let dispositionName = fields["disposition"]?.stringValue,
-            let disposition = Disposition(rawValue: dispositionName)
-        else {
+        guard let name = fields["disposition"]?.stringValue, let disposition = Disposition(rawValue: name) else {
             throw HTTPProblem.badRequest("disposition is justified, unjustified or needs-follow-up.")
         }
-        var notes = ""
-        if let given = fields["notes"] {
-            guard let text = given.stringValue else { throw HTTPProblem.badRequest("notes is a string.") }
-            notes = text
-        }
-        return try pool.with { session in
-            guard let grant = try session.grants.grant(id) else { throw HTTPProblem.notFound("No such grant.") }
-            let decision = AccessPolicy.decide(caller.accessRequest(.reviewGrant(holder: grant.holder), now: now))
-            guard decision.allowed else {
-                try audit(request, caller, "review.complete", .denied, 403, decision: decision, grant: id)
-                throw HTTPProblem(
-                    status: decision.status,
-                    detail: decision.rule == PolicyRule.denySelfReview.rawValue
-                        ? "Nobody reviews their own break-glass grant." : "Reviews are for compliance accounts.")
+        guard let given = fields["notes"] else { return (disposition, "") }
+        guard let notes = given.stringValue else { throw HTTPProblem.badRequest("notes is a string.") }
+        return (disposition, notes)
+    }
+
+    // MARK: - TOTP enrolment
+
+    func enroll(_ request: Request) throws -> Response {
+        try trail.audited(request, event: "auth.totp_enroll", action: "auth.totp_enroll") { caller, _ in
+            guard caller.account.role != .ehrSystem, caller.onBehalfOf == nil else {
+                throw Denial(status: 403, detail: "Service accounts have no second factor.")
             }
             do {
-                let result = try session.reviews.review(
-                    id, reviewer: caller.effectiveAccount.principal, disposition: disposition, notes: notes, now: now
-                ) { review in
-                    var payload = JSONObjectWriter()
-                    payload.add("grant_id", id)
-                    payload.add("user", grant.holder)
-                    payload.add("reviewer", caller.effectiveAccount.username)
-                    payload.add("disposition", disposition.rawValue)
-                    payload.add("status", review.status.rawValue)
-                    try alerts.enqueue(WebhookEventType.reviewCompleted, payload: payload, in: session.database)
-                    try audit(
-                        request, caller, "review.complete", .allowed, 200, decision: decision, grant: id,
-                        patient: grant.patientID, details: ["disposition": disposition.rawValue])
-                }
-                alerts.deliverSoon()
-                return Response.json(200, Self.reviewJSON(result, now: now))
+                let enrollment = try pool.with { try $0.secondFactor.provision(caller.account.username) }
+                var out = JSONObjectWriter()
+                out.add("secret", enrollment.secretBase32)
+                out.add("otpauth_uri", enrollment.otpauthURI)
+                var response = Response.json(200, out.text)
+                response.headers.add(name: "Cache-Control", value: "no-store")
+                return response
             } catch let error as BreakGlassError {
                 throw Self.problem(error)
             }
         }
     }
 
-    // MARK: - TOTP enrolment
-
-    func enroll(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        guard caller.account.role != .ehrSystem, caller.onBehalfOf == nil else {
-            throw HTTPProblem(status: 403, detail: "Service accounts have no second factor.")
-        }
-        do {
-            let enrollment = try pool.with { try $0.secondFactor.provision(caller.account.username) }
-            try audit(request, caller, "auth.totp_enroll", .allowed, 200)
-            var out = JSONObjectWriter()
-            out.add("secret", enrollment.secretBase32)
-            out.add("otpauth_uri", enrollment.otpauthURI)
-            var response = Response.json(200, out.text)
-            response.headers.add(name: "Cache-Control", value: "no-store")
-            return response
-        } catch let error as BreakGlassError {
-            try audit(request, caller, "auth.totp_enroll", .denied, Self.problem(error).status)
-            throw Self.problem(error)
-        }
-    }
-
     func confirm(_ request: Request) throws -> Response {
-        let caller = try request.caller
-        let fields = try AuthRoutes.jsonObject(request)
-        let code = fields["code"]?.stringValue ?? ""
-        do {
-            _ = try pool.with { try $0.secondFactor.confirm(caller.account.username, code: code) }
-            try audit(request, caller, "auth.totp_confirm", .allowed, 200)
-            return Response.json(200, "{\"confirmed\":true}")
-        } catch let error as BreakGlassError {
-            try audit(request, caller, "auth.totp_confirm", .denied, Self.problem(error).status)
-            throw Self.problem(error)
+        try trail.audited(request, event: "auth.totp_confirm", action: "auth.totp_confirm") { caller, _ in
+            let fields = try AuthRoutes.jsonObject(request)
+            let code = fields["code"]?.stringValue ?? ""
+            do {
+                _ = try pool.with { try $0.secondFactor.confirm(caller.account.username, code: code) }
+                return Response.json(200, "{\"confirmed\":true}")
+            } catch let error as BreakGlassError {
+                throw Self.problem(error)
+            }
         }
     }
 
     // MARK: - Shared
 
-    private func audit(
-        _ request: Request, _ caller: Caller, _ event: String, _ outcome: AuditTrail.Outcome, _ status: Int,
-        decision: Decision? = nil, grant: String? = nil, patient: String? = nil, details: [String: String] = [:]
+    /// Records the entry of a change inside the transaction that makes it, so that the change
+    /// never commits without its entry, and tells `audited` through `note` that it is made.
+    private func recordChange(
+        _ request: Request, _ caller: Caller, _ event: String, _ status: Int, patient: String?,
+        _ note: inout AuditNote
     ) throws {
         var entry = trail.entry(
-            request, caller: caller, event: event, action: event, outcome: outcome, status: status,
-            decision: decision, patient: patient, details: details)
-        entry.grant = grant ?? entry.grant
+            request, caller: caller, event: event, action: event, status: status, decision: note.decision,
+            patient: patient, details: note.details)
+        entry.grant = note.grant ?? entry.grant
         try trail.record(entry)
+        note.recorded = true
     }
 
-    /// The client-facing form of a break-glass refusal; messages are the engine's safe ones.
-    static func problem(_ error: BreakGlassError) -> HTTPProblem {
+    /// The client-facing form of a break-glass refusal; messages are the engine's safe ones. A
+    /// code that the second factor or the engine's own rules refused is a `Denial` (recorded as
+    /// `denied`), like a wrong password; a malformed request, a conflict or a failure is not.
+    static func problem(_ error: BreakGlassError) -> any HTTPResponseError {
+        let problem = httpProblem(error)
+        switch error.code {
+        case .wrongCode, .replayed, .factorLocked, .notEnrolled, .notPermitted, .selfReview:
+            return Denial(problem)
+        default:
+            return problem
+        }
+    }
+
+    private static func httpProblem(_ error: BreakGlassError) -> HTTPProblem {
         switch error.code {
         case .malformedCode:
             return HTTPProblem.badRequest("totp must be exactly six digits from your authenticator.")

@@ -73,7 +73,8 @@ struct FHIRRoutes {
         let requestedType = request.pathParameters["type"]!
         let id = request.pathParameters["id"]!
         let action = Action.readResource(type: requestedType)
-        return try audited(request, event: "fhir.read", action: action) { caller, record in
+        let requested = Self.requested([requestedType, id])
+        return try audited(request, event: "fhir.read", action: action, requested: requested) { caller, record in
             let type = try Self.checkedType(requestedType)
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
             try Self.refuseParameters(request, of: "A read")
@@ -117,6 +118,25 @@ struct FHIRRoutes {
     /// patient of a resource that does not exist.
     static let unknownPatient = "~unknown"
 
+    /// How much of a refused request's type and id its audit entry keeps in `details.requested`.
+    static let recordedRequestLength = 128
+
+    /// The type and id a request named, as an audit entry may hold them: joined with '/', each
+    /// byte that cannot be part of a FHIR type or id replaced by '?', cut at
+    /// `recordedRequestLength` bytes. An id is attacker-chosen text: control characters or
+    /// markup must not reach a log viewer or a SIEM from it, and a long one must not bloat the
+    /// log. Bytes rather than characters, so that the length bound is exact.
+    static func requested(_ parts: [String]) -> String {
+        func safe(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "-"), UInt8(ascii: "."): byte
+            default: UInt8(ascii: "?")
+            }
+        }
+        let joined = parts.map { String(decoding: $0.utf8.map(safe), as: UTF8.self) }.joined(separator: "/")
+        return String(joined.prefix(recordedRequestLength))
+    }
+
     /// How much of a search's query string its audit entry keeps, so that an entry says what
     /// was searched for even when nothing was found or the query was refused.
     static let recordedQueryLength = 2048
@@ -136,7 +156,9 @@ struct FHIRRoutes {
         let requestedType = request.pathParameters["type"]!
         let action = Action.searchResources(type: requestedType)
         let searched = request.head.query.map { ["query": String($0.prefix(Self.recordedQueryLength))] } ?? [:]
-        return try audited(request, event: "fhir.search", action: action, details: searched) { caller, record in
+        return try audited(
+            request, event: "fhir.search", action: action, details: searched, requested: Self.requested([requestedType])
+        ) { caller, record in
             let type = try Self.checkedType(requestedType)
             guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
             var query = try SearchQuery(items, type: type)
@@ -179,7 +201,9 @@ struct FHIRRoutes {
 
     func everything(_ request: Request) throws -> Response {
         let id = request.pathParameters["id"]!
-        return try audited(request, event: "fhir.everything", action: .patientEverything) { caller, record in
+        let requested = Self.requested(["Patient", id])
+        return try audited(request, event: "fhir.everything", action: .patientEverything, requested: requested) {
+            caller, record in
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
             try Self.refuseParameters(request, of: "$everything")
             return try pool.with { session in
@@ -262,19 +286,24 @@ struct AccessRecord {
 
 extension FHIRRoutes {
     /// Runs a handler and writes its audit entry before the response can leave: allowed with
-    /// the exact resources returned, denied with the rule, or an error with its status. If the
-    /// entry cannot be made durable the request fails with 503 and nothing is disclosed.
-    /// A disclosure's entry is awaited through the response's gate, not by this thread.
+    /// the exact resources returned, denied with the rule, or an error with its status (see
+    /// `AuditTrail.Outcome`; a request the policy allowed that then failed is an error). An
+    /// entry for a request that was not answered says what was asked for in
+    /// `details.requested`, since it names no resource. If the entry cannot be made durable
+    /// the request fails with 503 and nothing is disclosed. A disclosure's entry is awaited
+    /// through the response's gate, not by this thread.
     func audited(
         _ request: Request, event: String, action: Action, details: [String: String] = [:],
-        _ body: (Caller, inout AccessRecord) throws -> Response
+        requested: String? = nil, _ body: (Caller, inout AccessRecord) throws -> Response
     ) throws -> Response {
         let caller = try request.caller
         var record = AccessRecord()
-        func entry(_ outcome: AuditTrail.Outcome, _ status: Int, resources: [String] = []) -> AuditEntry {
+        func entry(_ status: Int, refused: Bool = false, resources: [String] = []) -> AuditEntry {
             var entry = trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
-                decision: record.decision, patient: record.patient, resources: resources, details: details)
+                request, caller: caller, event: event, action: action.name, status: status,
+                refused: refused || record.decision?.allowed == false, decision: record.decision,
+                patient: record.patient, resources: resources, details: details)
+            if status >= 400, let requested { entry.details["requested"] = requested }
             Self.noteBreakGlass(request, record, in: &entry)
             return entry
         }
@@ -282,18 +311,17 @@ extension FHIRRoutes {
         do {
             response = try body(caller, &record)
         } catch let error as any HTTPResponseError {
-            let outcome: AuditTrail.Outcome =
-                record.decision.map { $0.allowed ? .allowed : .denied } ?? (error.status == 403 ? .denied : .error)
-            try trail.record(entry(outcome, error.status))
-            if outcome == .denied {
+            let failed = entry(error.status, refused: error is Denial)
+            try trail.record(failed)
+            if failed.outcome == AuditTrail.Outcome.denied.rawValue {
                 try noteDenial(request, caller)
             }
             throw error
         } catch {
-            try trail.record(entry(.error, 500))
+            try trail.record(entry(500))
             throw error
         }
-        let allowed = entry(.allowed, response.status, resources: record.resources)
+        let allowed = entry(response.status, resources: record.resources)
         var gated = response
         let requestID = request.requestID
         gated.gate = trail.gate(allowed) {

@@ -39,9 +39,9 @@ struct WebhookAdminRoutes {
         let decision = try trail.authorize(
             request, caller, action, event: event, refusal: "Webhooks are administered by security-admins.")
         var details = request.pathParameters
-        func entry(_ outcome: AuditTrail.Outcome, _ status: Int) -> AuditEntry {
+        func entry(_ status: Int, _ refused: Bool) -> AuditEntry? {
             trail.entry(
-                request, caller: caller, event: event, action: action.name, outcome: outcome, status: status,
+                request, caller: caller, event: event, action: action.name, status: status, refused: refused,
                 decision: decision, details: details)
         }
         return try trail.recordingOutcome(entry) { try body(&details) }

@@ -100,7 +100,8 @@ extension AccessPolicy {
         let name = user.username
         if fhirAccess(request.action) != nil { return .deny(.denyNoPHIRole, user: name) }
         switch request.action {
-        case .queryAudit: return .allow(.complianceAuditQuery, .audit, user: name)
+        // Checkpoints are part of the log a compliance account may query, so the same rule allows them.
+        case .queryAudit, .readCheckpoints: return .allow(.complianceAuditQuery, .audit, user: name)
         case .verifyAudit: return .allow(.complianceAuditVerify, .audit, user: name)
         case .exportAudit: return .allow(.complianceAuditExport, .audit, user: name)
         case .readDisclosures: return .allow(.complianceDisclosures, .audit, user: name)

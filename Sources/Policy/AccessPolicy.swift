@@ -50,7 +50,7 @@
 /// | registrar | read or search Patient | any patient or none | registrar.demographics | HOPERAT |
 /// | registrar | other patient data, $everything | | deny.registrar_demographics_only | |
 /// | compliance | FHIR | | deny.no_phi_role | |
-/// | compliance | queryAudit | | compliance.audit_query | HCOMPL |
+/// | compliance | queryAudit, readCheckpoints | | compliance.audit_query | HCOMPL |
 /// | compliance | verifyAudit | | compliance.audit_verify | HCOMPL |
 /// | compliance | exportAudit | | compliance.audit_export | HCOMPL |
 /// | compliance | readDisclosures | | compliance.disclosures | HCOMPL |

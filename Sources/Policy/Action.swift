@@ -25,8 +25,10 @@ public enum Action: Sendable, Hashable {
     case listReviews
     /// `POST /reviews/{grant id}` for a grant held by `holder`.
     case reviewGrant(holder: String)
-    /// `GET /audit/events`, `GET /audit/events/{seq}`, `GET /audit/checkpoints`.
+    /// `GET /audit/events`, `GET /audit/events/{seq}`.
     case queryAudit
+    /// `GET /audit/checkpoints`: the signed checkpoints, which an auditor copies off the machine.
+    case readCheckpoints
     /// `GET /audit/verify`.
     case verifyAudit
     /// `GET /audit/export`.
@@ -54,6 +56,7 @@ public enum Action: Sendable, Hashable {
         case .listReviews: "review.list"
         case .reviewGrant: "review.submit"
         case .queryAudit: "audit.query"
+        case .readCheckpoints: "audit.checkpoints"
         case .verifyAudit: "audit.verify"
         case .exportAudit: "audit.export"
         case .readDisclosures: "audit.disclosures"

@@ -38,7 +38,7 @@ struct ClassificationTests {
             (.listOwnGrants, "break_glass.list", true),
             (.endGrant(holder: "x"), "break_glass.end", true), (.listReviews, "review.list", false),
             (.reviewGrant(holder: "x"), "review.submit", false),
-            (.queryAudit, "audit.query", false),
+            (.queryAudit, "audit.query", false), (.readCheckpoints, "audit.checkpoints", false),
             (.verifyAudit, "audit.verify", false), (.exportAudit, "audit.export", false),
             (.readDisclosures, "audit.disclosures", false), (.manageUsers, "admin.users", false),
             (.manageWebhooks, "admin.webhooks", false),

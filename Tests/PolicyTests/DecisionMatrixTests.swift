@@ -62,7 +62,7 @@ struct DecisionMatrixTests {
                 }
             }
         }
-        #expect(rows == 12 * 27 * 12)
+        #expect(rows == 12 * 28 * 12)
         #expect(rows >= 150)
         #expect(rules == Set(PolicyRule.allCases.map(\.rawValue)))
     }

@@ -49,7 +49,7 @@ enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case importBundle, readCapabilities, activateBreakGlass, listOwnGrants
     case endClinicianGrant, endOtherGrant, listReviews
     case reviewComplianceGrant, reviewClinicianGrant
-    case queryAudit, verifyAudit, exportAudit, readDisclosures
+    case queryAudit, readCheckpoints, verifyAudit, exportAudit, readDisclosures
     case manageUsers, manageWebhooks, viewDeadLetters
 
     var testDescription: String { rawValue }
@@ -74,6 +74,7 @@ enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .reviewComplianceGrant: .reviewGrant(holder: "comp.cai")
         case .reviewClinicianGrant: .reviewGrant(holder: "dr.ada")
         case .queryAudit: .queryAudit
+        case .readCheckpoints: .readCheckpoints
         case .verifyAudit: .verifyAudit
         case .exportAudit: .exportAudit
         case .readDisclosures: .readDisclosures
@@ -90,7 +91,7 @@ enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .readObservationNoPatient, .readPractitioner, .searchPatientAll,
             .searchObservationAll, .searchOrganization, .importBundle, .readCapabilities,
             .listOwnGrants, .endClinicianGrant, .endOtherGrant, .listReviews,
-            .reviewComplianceGrant, .reviewClinicianGrant, .queryAudit, .verifyAudit,
+            .reviewComplianceGrant, .reviewClinicianGrant, .queryAudit, .readCheckpoints, .verifyAudit,
             .exportAudit, .readDisclosures, .manageUsers, .manageWebhooks, .viewDeadLetters:
             nil
         case .readPatient, .readObservation, .readUnknownType, .searchPatient,

@@ -143,6 +143,64 @@ def test_a_system_is_named_in_its_refusals_and_so_is_the_user_it_asked_for(gatew
     assert log["obo-garbled-1"]["details"]["on_behalf_of"] == "(not a valid username)"
 
 
+def send(server, headers, method, path, body=None, content_type="application/json"):
+    """One request under a fresh X-Request-Id, with `body` sent as the bytes given."""
+    request_id = "t-" + os.urandom(8).hex()
+    sent = {**headers, "X-Request-Id": request_id}
+    if body is not None:
+        sent["Content-Type"] = content_type
+    response = requests.request(method, server.url(path), headers=sent, data=body, timeout=30)
+    assert response.headers["X-Request-Id"] == request_id
+    return response, request_id
+
+
+def recorded(server, request_id):
+    """The one audit entry of a request, read from the database file by the command line."""
+    found = [e for e in entries(server.data_dir) if e.get("request_id") == request_id]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"{bad", 400),
+    (b'{"resourceType": "Bundle", "type": "batch", "entry": []}', 400),
+    (b'{"resourceType": "Bundle", "type": "transaction", "entry": [{}]}', 400),
+])
+def test_an_import_the_policy_allowed_but_the_gateway_refused_is_an_error(gateway, body, status):
+    server, passwords, *_ = gateway
+    ehr = login(server, "ehr.demo", passwords["ehr.demo"])
+    response, request_id = send(server, ehr, "POST", "/fhir", body, "application/fhir+json")
+    assert response.status_code == status, response.text
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["outcome"], entry["status"]) == ("fhir.transaction", "error", status)
+    assert entry["rule"] == "ehr_system.import" and entry["actor"] == "ehr.demo"
+
+
+@pytest.mark.parametrize("path, requested", [
+    ("/fhir/Foo/1", "Foo/1"),
+    ("/fhir/Patient/" + "a" * 65, "Patient/" + "a" * 65),
+    ("/fhir/Patient/bad%7Cid", "Patient/bad?id"),
+    ("/fhir/" + "X" * 300 + "/1", "X" * 128),
+    ("/fhir/Foo", "Foo"),
+    ("/fhir/Patient/%C3%A9t%C3%A9/$everything", "Patient/??t??"),
+])
+def test_a_refused_fhir_request_says_what_was_asked_for(gateway, path, requested):
+    server, _, clinician, *_ = gateway
+    response, request_id = send(server, clinician, "GET", path)
+    assert response.status_code == 400, response.text
+    entry = recorded(server, request_id)
+    assert (entry["outcome"], entry["status"]) == ("error", 400)
+    assert entry["details"]["requested"] == requested
+
+
+def test_checkpoints_are_their_own_action(gateway):
+    server, _, _, compliance, _ = gateway
+    response, request_id = send(server, compliance, "GET", "/audit/checkpoints")
+    assert response.status_code == 200
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["action"], entry["outcome"]) == ("audit.checkpoints", "audit.checkpoints", "allowed")
+
+
 def test_searches_record_what_was_searched_for(gateway):
     server, _, clinician, compliance, _ = gateway
     empty = requests.get(server.url("/fhir/Patient?name=Nobody-At-All&birthdate=1970"), headers=clinician, timeout=30)
@@ -434,7 +492,8 @@ def test_kill_9_under_load_loses_no_disclosed_entry(tmp_path):
     restarted = start_server(data_dir=data_dir)
     restarted.stop()
     log = entries(data_dir)
-    assert any(e["event"] == "server.unclean_shutdown" for e in log)
+    unclean = [e for e in log if e["event"] == "server.unclean_shutdown"]
+    assert len(unclean) == 1 and unclean[0]["action"] == "server.unclean_shutdown"
     assert log[-1]["event"] == "server.stop"
     assert cli(data_dir, "audit", "verify").returncode == 0
 

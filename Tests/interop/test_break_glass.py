@@ -474,3 +474,113 @@ def test_grant_administration(tmp_path):
     finally:
         server.stop()
         receiver.stop()
+
+
+UNKNOWN_GRANT = "bg_" + "A" * 22
+
+
+@pytest.fixture(scope="module")
+def refusals():
+    """A fresh gateway where dr.demo holds one active grant, for requests that go wrong."""
+    receiver = Receiver()
+    server, passwords, totp = start_demo(receiver)
+    users = {name: login(server, name, passwords[name])
+             for name in ("dr.demo", "dr.colleague", "compliance.demo", "security.demo", "ehr.demo")}
+    granted = post(server, "/break-glass", users["dr.demo"], activation(code(totp["dr.demo"], -1)))
+    assert granted.status_code == 201, granted.text
+    yield server, users, granted.json()["id"]
+    server.stop()
+    receiver.stop()
+
+
+def send(server, headers, method, path, body=None, content_type="application/json"):
+    """One request under a fresh X-Request-Id; a dict body is sent as JSON, bytes as they are."""
+    request_id = "t-" + os.urandom(8).hex()
+    sent = {**headers, "X-Request-Id": request_id}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        sent["Content-Type"] = content_type
+    response = requests.request(method, server.url(path), headers=sent, data=data, timeout=30)
+    assert response.headers["X-Request-Id"] == request_id
+    return response, request_id
+
+
+def recorded(server, request_id):
+    """The audit entries of one request, read from the database file by the command line."""
+    out = cli(server.data_dir, "audit", "export", "--format", "ndjson")
+    assert out.returncode == 0, out.stderr
+    return [e for e in map(json.loads, out.stdout.splitlines()) if e.get("request_id") == request_id]
+
+
+# {grant} is the fixture's real grant, held by dr.demo; UNKNOWN_GRANT is well formed but exists nowhere.
+@pytest.mark.parametrize("who, method, path, body, status, event, outcome, grant", [
+    # Ending a grant: whoever could not end it gets the same 403 whether it exists or not.
+    ("dr.demo", "DELETE", f"/break-glass/{UNKNOWN_GRANT}", None, 403, "break_glass.end", "denied", UNKNOWN_GRANT),
+    ("dr.colleague", "DELETE", "/break-glass/{grant}", None, 403, "break_glass.end", "denied", "{grant}"),
+    ("compliance.demo", "DELETE", f"/break-glass/{UNKNOWN_GRANT}", None, 403, "break_glass.end", "denied",
+     UNKNOWN_GRANT),
+    ("security.demo", "DELETE", f"/break-glass/{UNKNOWN_GRANT}", None, 404, "break_glass.end", "error",
+     UNKNOWN_GRANT),
+    ("dr.demo", "DELETE", "/break-glass/bad%7Cid", None, 400, "break_glass.end", "error", None),
+    # Reviews: a bad request is an error, a refusal by the policy is denied, existing grant or not.
+    ("compliance.demo", "POST", f"/reviews/{UNKNOWN_GRANT}", {"disposition": "justified"}, 404, "review.complete",
+     "error", UNKNOWN_GRANT),
+    ("compliance.demo", "POST", "/reviews/{grant}", {"disposition": "maybe"}, 400, "review.complete", "error",
+     "{grant}"),
+    ("compliance.demo", "POST", "/reviews/{grant}", b"{bad", 400, "review.complete", "error", "{grant}"),
+    ("compliance.demo", "POST", "/reviews/bad%7Cid", {"disposition": "justified"}, 400, "review.complete", "error",
+     None),
+    ("dr.colleague", "POST", "/reviews/{grant}", {"disposition": "justified"}, 403, "review.complete", "denied",
+     "{grant}"),
+    ("dr.colleague", "POST", f"/reviews/{UNKNOWN_GRANT}", {"disposition": "justified"}, 403, "review.complete",
+     "denied", UNKNOWN_GRANT),
+    ("compliance.demo", "GET", "/reviews?status=bogus", None, 400, "review.list", "error", None),
+    # The second factor and the caller's own account.
+    ("dr.demo", "POST", "/auth/totp/confirm", b"{bad", 400, "auth.totp_confirm", "error", None),
+    ("dr.demo", "POST", "/auth/totp/enroll", {}, 409, "auth.totp_enroll", "error", None),
+    ("ehr.demo", "POST", "/auth/totp/enroll", {}, 403, "auth.totp_enroll", "denied", None),
+    ("dr.demo", "GET", "/auth/me", None, 200, "auth.me", "allowed", None),
+    # Activation: an unreadable body is an error; the policy's refusal and a wrong code are denials.
+    ("dr.demo", "POST", "/break-glass", b"{bad", 400, "break_glass.activate", "error", None),
+    ("dr.demo", "POST", "/break-glass", b"patient=demo-pat-0003", 415, "break_glass.activate", "error", None),
+    ("compliance.demo", "POST", "/break-glass", activation("000000"), 403, "break_glass.activate", "denied", None),
+    ("dr.demo", "POST", "/break-glass", activation("000000", patient="demo-pat-0003"), 403, "break_glass.activate",
+     "denied", None),
+])
+def test_every_refused_call_leaves_one_entry_with_its_real_status(refusals, who, method, path, body, status, event,
+                                                                  outcome, grant):
+    server, users, real_grant = refusals
+    content_type = "text/plain" if status == 415 else "application/json"
+    response, request_id = send(server, users[who], method, path.format(grant=real_grant), body, content_type)
+    assert response.status_code == status, response.text
+    entries = recorded(server, request_id)
+    assert len(entries) == 1, entries
+    entry = entries[0]
+    assert (entry["event"], entry["outcome"], entry["status"]) == (event, outcome, status)
+    assert entry["actor"] == who and entry["roles"]
+    assert entry.get("grant") == (grant.format(grant=real_grant) if grant else None)
+
+
+def test_a_grant_that_is_not_yours_is_refused_like_one_that_does_not_exist(refusals):
+    server, users, real_grant = refusals
+    theirs, theirs_id = send(server, users["dr.colleague"], "DELETE", f"/break-glass/{real_grant}")
+    missing, missing_id = send(server, users["dr.colleague"], "DELETE", f"/break-glass/{UNKNOWN_GRANT}")
+    assert (theirs.status_code, missing.status_code) == (403, 403)
+    assert theirs.json()["detail"] == missing.json()["detail"]
+    # The entries tell the investigator what the caller was not told.
+    (not_theirs,), (unknown,) = recorded(server, theirs_id), recorded(server, missing_id)
+    assert not_theirs["rule"] == unknown["rule"] == "deny.not_grant_holder"
+    assert "reason" not in not_theirs.get("details", {})
+    assert unknown["details"]["reason"] == "no_such_grant"
+
+
+def test_ending_a_grant_twice_is_recorded_both_times(refusals):
+    server, users, real_grant = refusals
+    first, first_id = send(server, users["security.demo"], "DELETE", f"/break-glass/{real_grant}")
+    assert first.status_code == 200, first.text
+    again, again_id = send(server, users["security.demo"], "DELETE", f"/break-glass/{real_grant}")
+    assert again.status_code == 409, again.text
+    (ended,), (refused,) = recorded(server, first_id), recorded(server, again_id)
+    assert (ended["outcome"], ended["status"], ended["grant"]) == ("allowed", 200, real_grant)
+    assert (refused["outcome"], refused["status"], refused["grant"]) == ("error", 409, real_grant)
