@@ -160,7 +160,8 @@ public final class Administration {
         var cleaned: String?
         if let fingerprint {
             guard let valid = Self.certificateFingerprint(fingerprint) else {
-                throw AdministrationError("--fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
+                throw AdministrationError(
+                    "--fingerprint is the certificate's SHA-256 in hex (64 digits, colons allowed)")
             }
             cleaned = valid
         }

@@ -1,4 +1,5 @@
 import Audit
+import Auth
 import Foundation
 import Policy
 import Server
@@ -122,7 +123,7 @@ final class AuditTrail: Sendable {
     ) -> AuditEntry {
         let outcome = Outcome(status: status, refused: refused ?? (decision.map { !$0.allowed } ?? false))
         var entry = AuditEntry(
-            time: now, event: event, actor: caller?.effectiveAccount.username ?? "anonymous",
+            time: now, event: event, actor: caller?.effectiveAccount.username ?? Username.Reserved.anonymous,
             roles: caller.map { [$0.effectiveAccount.role.rawValue] } ?? [], action: action,
             outcome: outcome.rawValue, status: status, rule: decision?.rule, patient: patient,
             resources: resources, purpose: decision?.purpose?.rawValue, grant: decision?.grantID,
@@ -221,22 +222,22 @@ final class AuditTrail: Sendable {
         if size > 0, let last = try reader.event(seq: size), last.event != "server.stop" {
             try record(
                 AuditEntry(
-                    time: now, event: "server.unclean_shutdown", actor: "phigate",
+                    time: now, event: "server.unclean_shutdown", actor: Username.Reserved.system,
                     action: "server.unclean_shutdown", outcome: "error", status: 0,
                     details: ["last_seq": String(size), "last_event": last.event]))
         }
         try record(
             AuditEntry(
-                time: now, event: "server.start", actor: "phigate", action: "server.start", outcome: "allowed",
-                status: 0, details: ["version": version]))
+                time: now, event: "server.start", actor: Username.Reserved.system, action: "server.start",
+                outcome: "allowed", status: 0, details: ["version": version]))
     }
 
     /// The last entry of a clean shutdown, then the final checkpoint.
     func recordStop() throws {
         try record(
             AuditEntry(
-                time: now, event: "server.stop", actor: "phigate", action: "server.stop", outcome: "allowed",
-                status: 0))
+                time: now, event: "server.stop", actor: Username.Reserved.system, action: "server.stop",
+                outcome: "allowed", status: 0))
         try writer.close()
     }
 }

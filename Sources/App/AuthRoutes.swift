@@ -67,7 +67,7 @@ struct AuthRoutes {
             result = try pool.with { try $0.authenticator.login(username: username, password: password) }
         } catch let error as AuthError where error.loginFailure != nil {
             let failure = error.loginFailure!
-            let actor = failure.username ?? "invalid-username"
+            let actor = failure.username ?? Username.Reserved.unreadableName
             var entry = trail.entry(
                 request, caller: nil, event: "auth.login", action: "auth.login",
                 status: failure.reason == .locked ? 429 : 401, refused: true,

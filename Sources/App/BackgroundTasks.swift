@@ -1,3 +1,4 @@
+import Auth
 import BreakGlass
 import Dispatch
 import Store
@@ -92,9 +93,9 @@ final class BackgroundTasks: @unchecked Sendable {
                         try alerts.enqueue(WebhookEventType.reviewOverdue, payload: payload, in: session.database)
                         try trail.record(
                             .init(
-                                time: trail.now, event: "review.overdue", actor: "phigate", action: "review.overdue",
-                                outcome: "allowed", status: 0, patient: review.grant.patientID,
-                                grant: review.grant.id))
+                                time: trail.now, event: "review.overdue", actor: Username.Reserved.system,
+                                action: "review.overdue", outcome: "allowed", status: 0,
+                                patient: review.grant.patientID, grant: review.grant.id))
                     }
                     if claimed { count += 1 }
                 }

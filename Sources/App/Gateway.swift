@@ -44,8 +44,8 @@ public final class Gateway: Sendable {
         if configuration.demo {
             try pool.with { session in
                 if let summary = try DemoSetup.populateIfEmpty(session) {
-                    DemoSetup.printCredentials(
-                        summary, base: DemoSetup.exampleBase(listen: configuration.listen, secure: configuration.tls != nil))
+                    let base = DemoSetup.exampleBase(listen: configuration.listen, secure: configuration.tls != nil)
+                    DemoSetup.printCredentials(summary, base: base)
                     logger.notice("demo.created", ["patients": .int(summary.patientCount)])
                 }
             }
