@@ -52,8 +52,8 @@ struct AuditExportTests {
     @Test(
         "the requesting agent is an application for the gateway and ehr-systems, untyped when unknown",
         arguments: [
-            ("dr.a", ["clinician"], "humanuser"), ("cli:uid-0", [], "humanuser"), ("ehr.demo", ["ehr-system"], "110150"),
-            ("phigate", [], "110150"), ("anonymous", [], nil),
+            ("dr.a", ["clinician"], "humanuser"), ("cli:uid-0", [], "humanuser"),
+            ("ehr.demo", ["ehr-system"], "110150"), ("phigate", [], "110150"), ("anonymous", [], nil),
         ] as [(String, [String], String?)])
     func agentType(actor: String, roles: [String], code: String?) throws {
         var entry = Self.entry(outcome: "allowed", status: 200)
