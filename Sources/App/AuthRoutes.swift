@@ -78,7 +78,7 @@ struct AuthRoutes {
                 logger.warning("auth.lockout", ["user": .string(actor)])
                 var lockout = trail.entry(
                     request, caller: nil, event: "auth.lockout", action: "auth.login", status: 429, refused: true,
-                    details: ["locked_until": String(failure.lockedUntil ?? 0)])
+                    details: ["locked_until": WallClock.iso8601(unixSeconds: failure.lockedUntil ?? 0)])
                 lockout.actor = actor
                 try trail.record(lockout)
                 var payload = JSONObjectWriter()

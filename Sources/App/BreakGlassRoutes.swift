@@ -94,7 +94,7 @@ struct BreakGlassRoutes {
                     entry.purpose = Purpose.breakGlass.rawValue
                     entry.reason = grant.reason.rawValue
                     entry.justification = grant.justification
-                    entry.details = ["expires_at": String(grant.expiresAt)]
+                    entry.details = ["expires_at": WallClock.iso8601(unixSeconds: grant.expiresAt)]
                     try trail.record(entry)
                     note.recorded = true
                 }

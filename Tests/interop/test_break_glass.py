@@ -149,6 +149,7 @@ def test_the_whole_flow(setup):
     assert read["reason"] == "emergency-treatment" and read["justification"] == JUSTIFICATION
     activate = next(e for e in log if e["event"] == "break_glass.activate")
     assert activate["justification"] == JUSTIFICATION and activate["reason"] == "emergency-treatment"
+    assert activate["details"]["expires_at"] == grant["expires_at"], "the same time, in the same form"
     # The grant named for another patient is refused, and a search by grant finds the attempt.
     by_request = {e.get("request_id"): e for e in log}
     misuse = by_request[other.headers["X-Request-Id"]]
