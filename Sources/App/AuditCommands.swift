@@ -38,12 +38,14 @@ public enum AuditTools {
     static let maximumTextFileBytes = 64 * 1024
 
     /// Verifies the log at `database` against the public key PEM at `publicKeyPath`, optionally
-    /// against an anchor checkpoint (a signed note kept outside this machine).
+    /// against an anchor checkpoint (a signed note kept outside this machine). `checkpointEvery`
+    /// is the writer's setting (at least 1): more entries than that without a checkpoint fail.
     ///
     /// Throws when a file cannot be read or the key is not an Ed25519 public key; a log or an
     /// anchor that fails verification is a result, not an error.
     public static func verify(
-        database path: String, publicKeyPath: String, keyName: String, anchorPath: String?
+        database path: String, publicKeyPath: String, keyName: String, anchorPath: String?,
+        checkpointEvery: Int64
     ) throws(AuditToolError) -> Verification {
         try requireDatabase(path)
         let pem = try readText(publicKeyPath, what: "the public key file")
@@ -63,7 +65,9 @@ public enum AuditTools {
             throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
         }
         let started = Date()
-        let report = AuditVerifier.verify(database: database, publicKey: publicKey, keyName: keyName, anchor: anchor)
+        let report = AuditVerifier.verify(
+            database: database, publicKey: publicKey, keyName: keyName, anchor: anchor,
+            checkpointEvery: checkpointEvery)
         let seconds = max(Date().timeIntervalSince(started), 1e-6)
         let rate = Int(Double(report.entriesChecked) / seconds)
         var summary: String
@@ -72,6 +76,7 @@ public enum AuditTools {
             if bad.suspectFrom != bad.seq { summary += " (entries from \(bad.suspectFrom) on are suspect)" }
         } else {
             summary = "audit log OK: \(report.entriesChecked) entries, \(report.checkpointsChecked) signed checkpoints"
+            if report.indexChecked { summary += ", \(report.indexBlocksChecked) index blocks" }
             summary += ", head \(report.headSeq)"
             if report.anchorChecked { summary += ", anchor matched" }
             if report.entriesAfterLastCheckpoint > 0 {

@@ -92,6 +92,8 @@ enum AuditEventMapping {
             return (coding(dicom, "110100", "Application Activity"), coding(dicom, "110120", "Application Start"), "E")
         case "server.stop", "server.unclean_shutdown":
             return (coding(dicom, "110100", "Application Activity"), coding(dicom, "110121", "Application Stop"), "E")
+        case "audit.index_rebuilt":
+            return (coding(dicom, "110113", "Security Alert"), coding(dicom, "110113", "Security Alert"), "E")
         case _ where entry.event.hasPrefix("audit."):
             return (coding(dicom, "110112", "Query"), coding(dicom, "110112", "Query"), "E")
         default:
@@ -186,7 +188,7 @@ enum CEFLine {
         let severity: Int
         switch (entry.event, entry.outcome) {
         case (let event, _) where event.hasPrefix("break_glass"): severity = 8
-        case ("auth.lockout", _), ("server.unclean_shutdown", _): severity = 7
+        case ("auth.lockout", _), ("server.unclean_shutdown", _), ("audit.index_rebuilt", "error"): severity = 7
         case (_, "error"): severity = 6
         case (_, "denied"): severity = 5
         default: severity = 3

@@ -182,7 +182,8 @@ struct AuditRoutes {
         _ = try Self.parameters(request, accepted: [])
         let database = try Database(path: trail.path, readOnly: true)
         let report = AuditVerifier.verify(
-            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName)
+            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName,
+            checkpointEvery: trail.writer.configuration.checkpointEvery)
         if !report.ok {
             logger.error("audit.verify_failed", ["audit.seq": .int(Int(report.firstBad?.seq ?? 0))])
             var payload = JSONObjectWriter()
@@ -205,6 +206,9 @@ struct AuditRoutes {
         out += ",\"head_seq\":\(report.headSeq),\"head_hash\":" + JSONText.quoted(Hex.encode(report.headHash))
         out += ",\"latest_checkpoint_size\":\(report.latestCheckpointSize)"
         out += ",\"entries_after_last_checkpoint\":\(report.entriesAfterLastCheckpoint)"
+        out += ",\"checkpoint_every\":\(report.checkpointEvery)"
+        out += ",\"index_checked\":" + (report.indexChecked ? "true" : "false")
+        out += ",\"index_blocks_checked\":\(report.indexBlocksChecked)"
         if let bad = report.firstBad {
             out += ",\"first_bad\":{\"seq\":\(bad.seq),\"reason\":" + JSONText.quoted(bad.reason.description)
             out += ",\"suspect_from\":\(bad.suspectFrom),\"message\":" + JSONText.quoted(bad.message) + "}"

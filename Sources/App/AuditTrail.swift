@@ -215,8 +215,16 @@ final class AuditTrail: Sendable {
         return response
     }
 
-    /// Marks the start of a run, and a previous run that ended without its stop entry.
-    func recordStart(version: String) throws {
+    /// Marks the start of a run, and a previous run that ended without its stop entry; then
+    /// repairs the query index when the writer found its blocks out of place, or when
+    /// `rebuildIndex` asks for it (after `phigate audit verify` reported `index_mismatch`).
+    ///
+    /// A repair is recorded first, as an `audit.index_rebuilt` entry saying what was wrong
+    /// (outcome `error` when found, `allowed` when asked for): the rebuilt index no longer
+    /// shows what someone did to it, so the finding lives on in the chain. A rebuild that fails
+    /// is logged and the gateway serves anyway: queries read the entries the blocks no longer
+    /// describe one by one.
+    func recordStart(version: String, rebuildIndex: Bool = false, logger: Logger) throws {
         let reader = try AuditReader.open(path: path)
         let size = try reader.size()
         if size > 0, let last = try reader.event(seq: size), last.event != "server.stop" {
@@ -230,7 +238,34 @@ final class AuditTrail: Sendable {
             AuditEntry(
                 time: now, event: "server.start", actor: Username.Reserved.system, action: "server.start",
                 outcome: "allowed", status: 0, details: ["version": version]))
+        let fault = writer.indexFaultAtOpen
+        guard fault != nil || rebuildIndex else { return }
+        var details = ["reason": fault?.kind.name ?? "requested"]
+        if let fault {
+            details["block"] = String(fault.block)
+            details["detail"] = fault.message
+        }
+        try record(
+            AuditEntry(
+                time: now, event: Self.indexRebuiltEvent, actor: Username.Reserved.system,
+                action: "audit.index_rebuild",
+                outcome: fault == nil ? "allowed" : "error", status: 0, details: details))
+        let reason = LogValue.string(details["reason"] ?? "")
+        let block = LogValue.int(Int(fault?.block ?? 0))
+        do {
+            try writer.rebuildIndex()
+        } catch {
+            logger.error(
+                "audit.index_rebuild_failed",
+                ["audit.reason": reason, "audit.block": block, "error.message": .string(error.message)])
+            return
+        }
+        logger.log(
+            fault == nil ? .notice : .error, "audit.index_rebuilt", ["audit.reason": reason, "audit.block": block])
     }
+
+    /// The entry that records a rebuild of the query index.
+    static let indexRebuiltEvent = "audit.index_rebuilt"
 
     /// The last entry of a clean shutdown, then the final checkpoint.
     func recordStop() throws {

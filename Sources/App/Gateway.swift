@@ -24,8 +24,9 @@ public final class Gateway: Sendable {
     private let instanceLock: InstanceLock
 
     /// Opens the stores and the audit log, creates demo data when asked, and binds the
-    /// listener; nothing is served until `run`.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// listener; nothing is served until `run`. `rebuildAuditIndex` rebuilds the audit log's
+    /// query index before serving (an operator's repair after verification named it).
+    public init(configuration: Configuration, logger: Logger, rebuildAuditIndex: Bool = false) throws {
         self.configuration = configuration
         self.logger = logger
         try Self.prepareDataDirectory(configuration.dataDirectory)
@@ -128,7 +129,7 @@ public final class Gateway: Sendable {
             }
         }
         server = try HTTPServer(configuration: serverConfiguration, router: router, metrics: metrics, logger: logger)
-        try trail.recordStart(version: GatewayVersion.current)
+        try trail.recordStart(version: GatewayVersion.current, rebuildIndex: rebuildAuditIndex, logger: logger)
         background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger, readiness: readiness)
         background.ingestAdministrativeChanges()
     }

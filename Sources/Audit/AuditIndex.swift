@@ -120,26 +120,57 @@ struct AuditIndex {
     /// One `audit_blocks` row for `rows` (consecutive, non-empty) and one `audit_terms` row
     /// per distinct term among them.
     private static func insertBlock(_ rows: ArraySlice<Row>, _ database: Database) throws {
-        guard let first = rows.first, let last = rows.last else {
+        guard let block = BlockSummary(rows) else {
             return
-        }
-        var earliest = first.time
-        var latest = first.time
-        var terms = Set<String>()
-        for row in rows {
-            earliest = min(earliest, row.time)
-            latest = max(latest, row.time)
-            terms.formUnion(row.terms)
         }
         try database.run(
             "INSERT INTO audit_blocks(first_seq, last_seq, min_time, max_time) VALUES (?, ?, ?, ?)",
-            [.integer(first.seq), .integer(last.seq), .integer(earliest), .integer(latest)])
+            [.integer(block.firstSeq), .integer(block.lastSeq), .integer(block.minTime), .integer(block.maxTime)])
         // Sorted, so that the inserts walk the terms' B-tree in order.
-        for term in terms.sorted() {
+        for term in block.terms.sorted() {
             try database.run(
                 "INSERT INTO audit_terms(term, block) VALUES (?, ?)",
-                [.text(term), .integer(first.seq)])
+                [.text(term), .integer(block.firstSeq)])
         }
+    }
+}
+
+/// What the index stores for one block of entries: its seq range, its time range and the
+/// distinct terms of its entries.
+///
+/// The one definition of a block's index rows: the writer stores it, and ``AuditVerifier``
+/// derives it again from the entries to compare with what is stored.
+struct BlockSummary: Equatable {
+    private(set) var firstSeq: Int64
+    private(set) var lastSeq: Int64
+    private(set) var minTime: Int64
+    private(set) var maxTime: Int64
+    private(set) var terms: Set<String>
+
+    /// The summary of `rows` (in seq order), or nil when there are none.
+    init?(_ rows: some Sequence<AuditIndex.Row>) {
+        var iterator = rows.makeIterator()
+        guard let first = iterator.next() else {
+            return nil
+        }
+        self.init(first)
+        while let row = iterator.next() {
+            add(row)
+        }
+    }
+
+    /// The summary of a block that starts with `row`.
+    init(_ row: AuditIndex.Row) {
+        (firstSeq, lastSeq, minTime, maxTime) = (row.seq, row.seq, row.time, row.time)
+        terms = Set(row.terms)
+    }
+
+    /// Extends the block with `row`, the entry after the last one added.
+    mutating func add(_ row: AuditIndex.Row) {
+        lastSeq = row.seq
+        minTime = min(minTime, row.time)
+        maxTime = max(maxTime, row.time)
+        terms.formUnion(row.terms)
     }
 }
 

@@ -30,6 +30,10 @@ final class AuditLogFile {
     private var index: AuditIndex
     /// Copies the WAL into the database file off the writer's thread (see ``WALCheckpointer``).
     let walCheckpointer: WALCheckpointer
+    /// Where the stored index stopped tiling the log when the file was opened (someone edited
+    /// `audit_blocks`), or nil. Readers already distrust the blocks from there on; the owner
+    /// records the finding and calls ``rebuildIndex()``.
+    private(set) var indexFaultAtOpen: AuditIndexFault?
     private var entriesSinceWALCheckpoint = 0
     private var automaticWALCheckpoints = false
     /// Entries between two requests for a WAL checkpoint: a few hundred pages of log.
@@ -66,6 +70,11 @@ final class AuditLogFile {
         }
         self.database = database
         try reloadHeadIfStale()
+        do {
+            indexFaultAtOpen = try AuditIndex.tiling(database, head: headSeq).fault
+        } catch {
+            throw AuditError.store(error, operation: "read index")
+        }
         // A log that stopped with entries not yet indexed (a crash) catches up before serving.
         try indexTail(all: true)
     }
@@ -178,6 +187,46 @@ final class AuditLogFile {
         } catch {
             headIsStale = true
             throw AuditError.store(error, code: .writeFailed, operation: "index")
+        }
+    }
+
+    /// Drops the index and writes it again from the log, in one transaction: the repair for an
+    /// index whose blocks were out of place at opening, or one that ``AuditVerifier`` found to
+    /// differ from the entries. On failure the old index stays as it was.
+    ///
+    /// The writer writes no entry of its own, so the caller records why it rebuilds first:
+    /// the repair then leaves evidence, and a crash before it repeats both at the next start.
+    /// Decodes every entry, as verification does: seconds for a large log, during which no
+    /// group commits.
+    func rebuildIndex() throws(AuditError) {
+        let database = try openDatabase()
+        try reloadHeadIfStale()
+        let head = headSeq
+        var rebuilt = AuditIndex(batchSize: index.batchSize)
+        let guarded = AuditSchema.appendOnlyTables
+        var failure: AuditError?
+        do {
+            try database.setAuthorizer(denyingWritesTo: guarded.subtracting(AuditSchema.indexTables))
+            try database.transaction {
+                try database.execute(AuditSchema.rebuildIndex)
+                // Slice by slice, so that only one slice of decoded entries is in memory.
+                while rebuilt.indexedSeq < head {
+                    rebuilt.committed(upTo: try rebuilt.write(upTo: head, atMost: rebuilt.sliceSize, database))
+                }
+            }
+            index = rebuilt
+        } catch {
+            headIsStale = true
+            failure = AuditError.store(error, code: .writeFailed, operation: "rebuild index")
+        }
+        // The evidence tables stayed guarded throughout; the index tables are guarded again.
+        do {
+            try database.setAuthorizer(denyingWritesTo: guarded)
+        } catch {
+            throw AuditError.store(error, operation: "install authorizer")
+        }
+        if let failure {
+            throw failure
         }
     }
 

@@ -6,7 +6,9 @@ public import Store
 /// Filtering asks the index (``AuditIndex``, written by the writer in batches) which runs of
 /// entries can hold a match, and tests the entries of those runs, and of the tail the index
 /// does not cover yet, one by one; the entries returned are decoded from `audit_log` itself,
-/// so what a query shows is what the chain covers. Nothing here verifies the chain; ``AuditVerifier`` does.
+/// so what a query shows is what the chain covers. Block rows that do not tile the log are not
+/// trusted (see `coverage`); terms are, and ``AuditVerifier`` checks them, as it checks the
+/// chain.
 ///
 /// Shares the threading contract of its `Database`: one thread at a time. Open one reader per
 /// request thread, read-only, beside the writer's connection (WAL lets them read while it
@@ -141,6 +143,13 @@ public final class AuditReader {
     /// How many candidate blocks one index query fetches.
     private static let blocksPerQuery = 64
 
+    /// What of the log the index may be trusted for: blocks that start before `untrustedFrom`
+    /// tile entries 1 through `indexedSeq`; everything after is read entry by entry.
+    private struct Coverage {
+        let indexedSeq: Int64
+        let untrustedFrom: Int64
+    }
+
     /// One page: matching entries after `cursor` in the blocks the index points to, then in
     /// the unindexed tail, all read in one transaction so that the two parts meet exactly.
     private func page(_ selection: Selection, limit: Int, after cursor: Int64)
@@ -150,10 +159,11 @@ public final class AuditReader {
         var entries: [AuditEntry] = []
         do {
             try database.readTransaction {
-                let indexed = try indexedSeq()
+                let coverage = try coverage()
+                let indexed = coverage.indexedSeq
                 var position = cursor
                 while position < indexed && entries.count <= count {
-                    let blocks = try candidateBlocks(selection, after: position)
+                    let blocks = try candidateBlocks(selection, after: position, coverage)
                     for block in blocks where entries.count <= count {
                         try scan(
                             after: max(position, block.firstSeq - 1), through: block.lastSeq,
@@ -180,31 +190,42 @@ public final class AuditReader {
         return AuditPage(entries: entries, nextCursor: more ? entries.last?.seq : nil)
     }
 
-    /// The last seq the index covers; 0 for a log whose schema predates the index in its
-    /// present form (a copy from an older version, read offline), which is then read entry
-    /// by entry.
-    private func indexedSeq() throws -> Int64 {
+    /// How far the index covers the log. A log whose schema predates the index in its present
+    /// form (a copy from an older version, read offline) has none and is read entry by entry.
+    ///
+    /// The block rows are not taken on trust: from the first one that does not continue the
+    /// ones before it (a gap, an overlap, a block past the last entry), the index counts as
+    /// absent, so an edited `audit_blocks` can slow queries down but not hide entries. Terms
+    /// are not compared with the entries here (``AuditVerifier`` does that); this costs one
+    /// pass over the block rows, a few integers per 256 entries.
+    private func coverage() throws -> Coverage {
         let version = try database.scalar("PRAGMA user_version") ?? 0
         guard version >= AuditSchema.currentIndexVersion else {
-            return 0
+            return Coverage(indexedSeq: 0, untrustedFrom: 0)
         }
-        return try database.scalar("SELECT coalesce(max(last_seq), 0) FROM audit_blocks") ?? 0
+        let head = try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
+        let tiling = try AuditIndex.tiling(database, head: head)
+        return Coverage(indexedSeq: tiling.coveredSeq, untrustedFrom: tiling.fault?.block ?? .max)
     }
 
     /// The next blocks, oldest first, that hold entries after `seq` with every term of the
-    /// selection and times that can fall in its range.
-    private func candidateBlocks(_ selection: Selection, after seq: Int64) throws -> [Block] {
+    /// selection and times that can fall in its range, among the blocks `coverage` trusts.
+    private func candidateBlocks(_ selection: Selection, after seq: Int64, _ coverage: Coverage) throws
+        -> [Block]
+    {
         // The SQL text is assembled from fixed fragments only; every value is bound.
-        // The block holding seq + 1 starts at or before seq + 1; older blocks end before it.
-        let start = "(SELECT coalesce(max(first_seq), 0) FROM audit_blocks WHERE first_seq <= ?)"
+        // The trusted block holding seq + 1 starts at or before seq + 1; older ones end before it.
+        let start =
+            "(SELECT coalesce(max(first_seq), 0) FROM audit_blocks WHERE first_seq <= ? AND first_seq < ?)"
+        let trusted = SQLiteValue.integer(coverage.untrustedFrom)
         var sql: String
-        var conditions = ["b.last_seq > ?"]
+        var conditions = ["b.last_seq > ?", "b.first_seq < ?"]
         var values: [SQLiteValue] = []
         if let first = selection.terms.first {
             sql = "SELECT b.first_seq, b.last_seq FROM audit_terms t "
                 + "JOIN audit_blocks b ON b.first_seq = t.block WHERE t.term = ? AND t.block >= "
                 + start
-            values += [.text(first), .integer(seq + 1), .integer(seq)]
+            values += [.text(first), .integer(seq + 1), trusted, .integer(seq), trusted]
             for term in selection.terms.dropFirst() {
                 conditions.append(
                     "EXISTS (SELECT 1 FROM audit_terms o WHERE o.term = ? AND o.block = b.first_seq)")
@@ -212,7 +233,7 @@ public final class AuditReader {
             }
         } else {
             sql = "SELECT b.first_seq, b.last_seq FROM audit_blocks b WHERE b.first_seq >= " + start
-            values += [.integer(seq + 1), .integer(seq)]
+            values += [.integer(seq + 1), trusted, .integer(seq), trusted]
         }
         if let since = selection.since {
             conditions.append("b.max_time >= ?")

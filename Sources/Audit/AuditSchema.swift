@@ -12,9 +12,10 @@ public import Store
 ///
 /// `audit_blocks` and `audit_terms` say which field values occur in which runs of entries, for
 /// the compliance queries (``AuditIndex``). The writer adds them in batches, so they may lag
-/// the log by a batch. They are not evidence: verification reads only `audit_log` and
-/// `audit_checkpoints`. Version 1 indexed every entry in `audit_index` instead; version 2
-/// drops that table, and the writer rebuilds the index from the log when it opens it.
+/// the log by a batch. They are not evidence, but queries rely on them, so ``AuditVerifier``
+/// compares them with the entries and readers distrust block rows that do not tile the log.
+/// Version 1 indexed every entry in `audit_index` instead; version 2 drops that table, and the
+/// writer rebuilds the index from the log when it opens it.
 public enum AuditSchema {
     /// The tables the writer's authorizer protects.
     public static let appendOnlyTables: Set<String> = [
@@ -27,6 +28,37 @@ public enum AuditSchema {
     /// The schema version from which `audit_blocks` and `audit_terms` hold the index as this
     /// program writes it; a reader treats an older file's index as absent.
     static let currentIndexVersion: Int64 = 3
+
+    /// The tables the writer may drop and recreate to rebuild the index (``rebuildIndex``).
+    static let indexTables: Set<String> = ["audit_blocks", "audit_terms"]
+
+    /// Empties the index by recreating its tables as the current version defines them, with
+    /// their triggers (which someone who edited the index may have dropped). Run it in the
+    /// transaction that writes the index again, on a connection whose authorizer allows it.
+    static let rebuildIndex = """
+        DROP TABLE IF EXISTS audit_terms;
+        DROP TABLE IF EXISTS audit_blocks;
+        CREATE TABLE audit_blocks(
+            first_seq INTEGER PRIMARY KEY,
+            last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),
+            min_time INTEGER NOT NULL,
+            max_time INTEGER NOT NULL
+        );
+        CREATE TABLE audit_terms(
+            term TEXT NOT NULL,
+            block INTEGER NOT NULL,
+            PRIMARY KEY (term, block)
+        ) WITHOUT ROWID;
+
+        CREATE TRIGGER audit_blocks_no_update BEFORE UPDATE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_blocks_no_delete BEFORE DELETE ON audit_blocks
+        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
+        CREATE TRIGGER audit_terms_no_update BEFORE UPDATE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
+        CREATE TRIGGER audit_terms_no_delete BEFORE DELETE ON audit_terms
+        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
+        """
 
     /// Brings the schema of `database` up to date.
     public static func migrate(_ database: Database) throws(AuditError) {

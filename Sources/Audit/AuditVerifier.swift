@@ -1,10 +1,13 @@
 public import Crypto
 public import Store
 
-/// Checks an audit database offline: every hash, link, position and checkpoint.
+/// Checks an audit database offline: every hash, link, position and checkpoint, the checkpoint
+/// schedule, and the query index against the entries.
 ///
-/// Pure over the connection it is given (open it read-only); it writes nothing and keeps
-/// only the hashes at checkpoint sizes in memory, so a log of any length verifies in one pass.
+/// Pure over the connection it is given (open it read-only); it writes nothing and reads in
+/// one transaction, so a live log is checked as one snapshot. It keeps only the hashes at
+/// checkpoint sizes and one index block's terms in memory, so a log of any length verifies in
+/// one pass.
 ///
 /// What it detects, and where it points (`firstBad.seq`):
 /// - an edited entry whose stored hash was left: `hashMismatch` at that entry;
@@ -12,11 +15,21 @@ public import Store
 /// - an edited entry with every following hash recomputed: the first checkpoint at or after
 ///   it stops matching (`checkpointMismatch` at its size, `suspectFrom` after the last good
 ///   checkpoint), or the anchor does (`anchorMismatch`);
+/// - the same with the checkpoints after it deleted: `checkpointEvery` or more entries after
+///   the newest checkpoint (`unsignedTail`), or two checkpoints further apart than that
+///   (`checkpointGap`, when the writer has signed a new one since): the writer signs one
+///   every `checkpointEvery` entries inside the transaction that adds them, so it never leaves
+///   either, not even after a crash;
 /// - a deleted entry: `missingEntry` at its seq; an inserted or moved entry: `seqMismatch`
 ///   where the seq stored inside an entry disagrees with its row;
 /// - a deleted tail that a stored checkpoint covers: `truncated` at the first missing seq;
-/// - a deleted tail together with its checkpoints: only with an `anchor`, a checkpoint kept
-///   outside the database (`anchorNotReached`).
+/// - a deleted tail together with its checkpoints, fewer than `checkpointEvery` entries
+///   after the newest checkpoint left: only with an `anchor`, a checkpoint kept outside the
+///   database (`anchorNotReached`);
+/// - an index that does not describe the log (block rows out of place, or terms or times that
+///   differ from the block's entries): `indexMismatch` at the block's first seq. The entries
+///   are intact then, so it is reported only when nothing else is (``VerificationReport/indexFailure``
+///   keeps it either way).
 /// Entries after the newest checkpoint are protected by the chain alone
 /// (``VerificationReport/entriesAfterLastCheckpoint``).
 public enum AuditVerifier {
@@ -26,18 +39,41 @@ public enum AuditVerifier {
     /// name each checkpoint's origin line gives (the signature must still verify under
     /// `publicKey`). `anchor` is a checkpoint's signed note obtained outside this database
     /// (a webhook, an export, a colleague's copy); the log must contain its size with its head.
+    /// `checkpointEvery` is the writer's `checkpointEvery` (at least 1): the most entries it
+    /// adds between two checkpoints. `indexBlockSize` is the most entries an index block may
+    /// cover (the writer's `indexBatchSize`).
     public static func verify(
         database: Database, publicKey: Ed25519PublicKey, keyName: String? = nil,
-        anchor: String? = nil
+        anchor: String? = nil, checkpointEvery: Int64,
+        indexBlockSize: Int = AuditWriterConfiguration.defaultIndexBatchSize
     ) -> VerificationReport {
+        precondition(checkpointEvery >= 1, "a writer signs a checkpoint every 1 or more entries")
         var report = VerificationReport()
+        report.checkpointEvery = checkpointEvery
+        do {
+            try database.readTransaction {
+                check(
+                    database, publicKey: publicKey, keyName: keyName, anchor: anchor,
+                    indexBlockSize: Int64(max(1, indexBlockSize)), into: &report)
+            }
+        } catch {
+            // Only beginning or ending the read transaction throws; what was found stands.
+            report.firstBad = report.firstBad ?? unreadable(seq: 0, error)
+        }
+        return report
+    }
+
+    private static func check(
+        _ database: Database, publicKey: Ed25519PublicKey, keyName: String?, anchor: String?,
+        indexBlockSize: Int64, into report: inout VerificationReport
+    ) {
         var findings: [AuditVerificationFailure] = []
         let stored: [StoredCheckpoint]
         do {
             stored = try readCheckpoints(database)
         } catch {
             report.firstBad = unreadable(seq: 0, error)
-            return report
+            return
         }
         var anchorCheckpoint: Checkpoint?
         if let anchor {
@@ -55,11 +91,25 @@ public enum AuditVerifier {
             sizes.insert(anchorCheckpoint.size)
         }
         let scan = ChainScan(sizesOfInterest: sizes)
+        var index: IndexCheck?
+        var indexFault: AuditIndexFault?
+        do {
+            let head = try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
+            index = try IndexCheck.open(database, head: head, maximumBlockSize: indexBlockSize)
+        } catch {
+            let detail = (error as? StoreError)?.message ?? "unexpected \(type(of: error)) error"
+            indexFault = AuditIndexFault(
+                block: 0, kind: .unreadable, message: "the index cannot be read: " + detail)
+        }
+        if let index {
+            scan.observer = { seq, entry in index.add(seq: seq, entry: entry) }
+        }
         do {
             try scan.run(database)
         } catch {
             findings.append(unreadable(seq: scan.headSeq + 1, error))
         }
+        index?.finish()
         report.entriesChecked = scan.rowsRead
         report.headSeq = scan.headSeq
         report.headHash = scan.headHash
@@ -72,12 +122,17 @@ public enum AuditVerifier {
         if let anchorCheckpoint {
             findings += check(anchor: anchorCheckpoint, scan: scan, stored: stored)
         }
+        findings += checkSchedule(
+            stored.map(\.size), head: scan.headSeq, checkpointEvery: report.checkpointEvery)
+        report.indexChecked = index != nil
+        report.indexBlocksChecked = index?.blocksChecked ?? 0
+        report.indexFailure = (indexFault ?? index?.fault).map(indexFailure)
         // The earliest position wins; on a tie, the entry-level finding (listed first) is kept.
+        // The index is derived data: its finding counts only when the evidence verifies.
         report.firstBad =
             findings.enumerated().min { left, right in
                 (left.element.seq, left.offset) < (right.element.seq, right.offset)
-            }?.element
-        return report
+            }?.element ?? report.indexFailure
     }
 
     /// One row of `audit_checkpoints`, as stored.
@@ -188,6 +243,41 @@ public enum AuditVerifier {
                     + "entries after \(lastGood) were rewritten or reordered")
         }
         return nil
+    }
+
+    /// Findings when stored checkpoints (`sizes`, ascending) are further apart, or the newest is
+    /// further behind the head, than a writer that signs every `checkpointEvery` entries leaves
+    /// them. The finding points at the size a checkpoint should have signed.
+    static func checkSchedule(_ sizes: [Int64], head: Int64, checkpointEvery every: Int64)
+        -> [AuditVerificationFailure]
+    {
+        var previous: Int64 = 0
+        for size in sizes {
+            if size - previous > every {
+                return [
+                    AuditVerificationFailure(
+                        seq: previous + every, reason: .checkpointGap, suspectFrom: previous + 1,
+                        message: "no checkpoint between \(previous) and \(size); "
+                            + "the writer signs one every \(every) entries")
+                ]
+            }
+            previous = size
+        }
+        guard head - previous >= every else {
+            return []
+        }
+        return [
+            AuditVerificationFailure(
+                seq: previous + every, reason: .unsignedTail, suspectFrom: previous + 1,
+                message: "\(head - previous) entries follow the newest checkpoint (\(previous)); "
+                    + "the writer signs one every \(every) entries")
+        ]
+    }
+
+    private static func indexFailure(_ fault: AuditIndexFault) -> AuditVerificationFailure {
+        AuditVerificationFailure(
+            seq: fault.block, reason: .indexMismatch,
+            message: "the query index does not match the log (\(fault.kind)): \(fault.message)")
     }
 
     private static func unreadable(seq: Int64, _ error: any Error) -> AuditVerificationFailure {

@@ -65,6 +65,11 @@ public final class AuditWriter: Sendable {
     }
 
     public let configuration: AuditWriterConfiguration
+    /// Where the stored index stopped tiling the log when the writer opened it (its block rows
+    /// were edited), or nil. Queries do not trust the blocks from there on and read those
+    /// entries one by one, so nothing is missed, only slower; the owner records the finding
+    /// in the log and calls ``rebuildIndex()``.
+    public let indexFaultAtOpen: AuditIndexFault?
     private let queue = DispatchQueue(label: "phigate.audit.writer", qos: .userInitiated)
     private let callbackQueue = DispatchQueue(label: "phigate.audit.callbacks")
     private let confined: Confined
@@ -93,6 +98,7 @@ public final class AuditWriter: Sendable {
             origin: configuration.origin ?? signingKey.keyName,
             checkpointEvery: configuration.checkpointEvery,
             indexBatchSize: configuration.indexBatchSize, clock: clock)
+        indexFaultAtOpen = file.indexFaultAtOpen
         let timer = DispatchSource.makeTimerSource(queue: queue)
         confined = Confined(file, timer: timer)
         let tick = min(configuration.checkpointInterval, configuration.recoveryProbeInterval)
@@ -205,6 +211,25 @@ public final class AuditWriter: Sendable {
             }
         }
         callbackQueue.sync {}
+        try outcome.get()
+    }
+
+    /// Drops the query index and writes it again from the log, on the writer's queue: group
+    /// commits wait meanwhile (a few seconds per 100,000 entries), so call it before serving.
+    ///
+    /// Record why first (an entry saying the index is being rebuilt and what was wrong with
+    /// it): the repair removes what ``AuditVerifier`` would have reported. Throws
+    /// `.writeFailed` when the index could not be written; the old index then stays.
+    public func rebuildIndex() throws(AuditError) {
+        dispatchPrecondition(condition: .notOnQueue(callbackQueue))
+        let outcome: Result<Void, AuditError> = queue.sync {
+            do throws(AuditError) {
+                try confined.file.rebuildIndex()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
         try outcome.get()
     }
 

@@ -25,11 +25,15 @@ public struct AuditWriterConfiguration: Sendable {
     /// covers. Readers see the entries not yet indexed all the same.
     public var indexBatchSize: Int
 
+    /// The index batch the gateway uses, which is also the largest index block
+    /// ``AuditVerifier`` accepts unless told otherwise.
+    public static let defaultIndexBatchSize = 256
+
     public init(
         path: String, origin: String? = nil, maxGroupSize: Int = 1024,
         queueCapacity: Int = 16_384, checkpointEvery: Int64 = 1000,
         checkpointInterval: Duration = .seconds(60), recoveryProbeInterval: Duration = .seconds(1),
-        indexBatchSize: Int = 256
+        indexBatchSize: Int = defaultIndexBatchSize
     ) {
         self.path = path
         self.origin = origin

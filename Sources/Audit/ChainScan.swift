@@ -4,9 +4,12 @@ import Store
 ///
 /// It records the first entry that fails, keeps reading to count rows and find the head,
 /// and keeps the stored hash at each size in `sizesOfInterest` (checkpoint and anchor sizes)
-/// so that checkpoints can be compared afterwards without a second pass.
+/// so that checkpoints can be compared afterwards without a second pass. `observer`, when set,
+/// sees every entry decoded (nil for one that does not decode), so that the index can be
+/// compared in the same pass.
 final class ChainScan {
     private let sizesOfInterest: Set<Int64>
+    var observer: ((Int64, AuditEntry?) -> Void)?
     private(set) var rowsRead: Int64 = 0
     private(set) var headSeq: Int64 = 0
     private(set) var headHash = AuditChain.genesis
@@ -34,12 +37,18 @@ final class ChainScan {
                 storedHashes[seq] = storedHash
             }
             guard firstFailure == nil else {
+                // try?: past the first failure an entry only feeds the index comparison, which
+                // that failure outranks; one that does not decode leaves its block unchecked.
+                observer?(seq, try? AuditCanonicalEncoder.decode(bytes))
                 continue
             }
+            let decoded = Result { () throws(AuditError) in try AuditCanonicalEncoder.decode(bytes) }
             let computed = AuditChain.hash(previous: previous, entry: bytes)
             firstFailure = check(
                 seq: seq, expected: expected, previous: previous, storedPrevious: storedPrevious,
-                bytes: bytes, computed: computed, storedHash: storedHash)
+                bytes: bytes, decoded: decoded, computed: computed, storedHash: storedHash)
+            // try?: the failure of an entry that does not decode is the one `check` reported.
+            observer?(seq, try? decoded.get())
             previous = computed
             expected = seq + 1
         }
@@ -47,7 +56,7 @@ final class ChainScan {
 
     private func check(
         seq: Int64, expected: Int64, previous: [UInt8], storedPrevious: [UInt8],
-        bytes: [UInt8], computed: [UInt8], storedHash: [UInt8]
+        bytes: [UInt8], decoded: Result<AuditEntry, AuditError>, computed: [UInt8], storedHash: [UInt8]
     ) -> AuditVerificationFailure? {
         if seq < 1 {
             return AuditVerificationFailure(
@@ -60,7 +69,7 @@ final class ChainScan {
         }
         let entry: AuditEntry
         do {
-            entry = try AuditCanonicalEncoder.decode(bytes)
+            entry = try decoded.get()
         } catch {
             return AuditVerificationFailure(
                 seq: seq, reason: .notCanonical,

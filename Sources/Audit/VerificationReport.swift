@@ -16,6 +16,16 @@ public struct VerificationReport: Sendable, Equatable {
     public var latestCheckpointSize: Int64 = 0
     /// True when an anchor checkpoint was given and checked.
     public var anchorChecked = false
+    /// The most entries the writer adds between two checkpoints, as the verifier was told.
+    public var checkpointEvery: Int64 = 0
+    /// True when the log has a query index to compare (a log from before the block index has
+    /// none; its queries read every entry).
+    public var indexChecked = false
+    /// Index blocks whose terms and times were compared with their entries.
+    public var indexBlocksChecked = 0
+    /// The first place where the query index does not describe the log, whether or not an
+    /// earlier finding about the entries outranks it in `firstBad`.
+    public var indexFailure: AuditVerificationFailure?
 
     /// Entries after the newest checkpoint. Only the chain protects them: someone with the
     /// file could delete or rewrite them without a trace until the next checkpoint is signed.
@@ -67,12 +77,23 @@ public struct AuditVerificationFailure: Sendable, Equatable, CustomStringConvert
         public static let anchorNotReached = Reason("anchor_not_reached")
         /// The chain at the anchor's size has another head (the log was rewritten).
         public static let anchorMismatch = Reason("anchor_mismatch")
+        /// `checkpointEvery` or more entries follow the newest checkpoint, which the writer
+        /// never leaves: checkpoints were deleted (with entries rewritten, perhaps).
+        public static let unsignedTail = Reason("unsigned_tail")
+        /// Two stored checkpoints are more than `checkpointEvery` entries apart: checkpoints
+        /// in between were deleted.
+        public static let checkpointGap = Reason("checkpoint_gap")
+        /// The query index does not describe the entries (a block row out of place, or terms
+        /// or times that differ from the block's entries), so compliance queries could miss
+        /// entries. The entries themselves verified.
+        public static let indexMismatch = Reason("index_mismatch")
         /// The database could not be read.
         public static let unreadable = Reason("unreadable")
     }
 
     /// The position named: the first entry that does not verify, the size of the checkpoint
-    /// that does not match, or the first missing seq of a truncated log.
+    /// that does not match or is missing, the first missing seq of a truncated log, or the
+    /// first seq of an index block that does not match.
     public let seq: Int64
     /// What kind of failure.
     public let reason: Reason

@@ -1,4 +1,5 @@
 internal import CSQLite
+import Foundation
 
 /// One SQLite connection: the sole owner of an `sqlite3*`, closed in `deinit`.
 ///
@@ -37,15 +38,26 @@ public final class Database {
     /// `foreign_keys=ON`, the given `synchronous` level and a busy timeout, so that a writer
     /// waits for a competing lock instead of failing at once. Throws `.cannotOpen` when the
     /// file cannot be opened, `.corrupt` when it is not a database.
+    ///
+    /// `immutable` (with `readOnly` only) promises SQLite that nothing changes the file while
+    /// it is open: SQLite then takes no locks and creates no `-shm` or `-wal` file, which is
+    /// what lets a copy in a directory we cannot write be read at all (WAL mode needs a
+    /// writable `-shm` otherwise). SQLite also ignores any `-wal` file then, so committed
+    /// changes still in a WAL are not seen: use it only for a file no process writes and whose
+    /// WAL is absent or empty (see ``needsImmutableOpen(path:)``).
     public init(
-        path: String, readOnly: Bool = false, synchronous: Synchronous = .normal,
+        path: String, readOnly: Bool = false, immutable: Bool = false, synchronous: Synchronous = .normal,
         busyTimeoutMilliseconds: Int = 5_000
     ) throws {
+        precondition(readOnly || !immutable, "only a read-only connection can treat its file as immutable")
         _ = Self.configureLibrary
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+        }
         var opened: OpaquePointer?
-        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        let result = sqlite3_open_v2(immutable ? Self.immutableURI(path) : path, &opened, flags, nil)
         guard result == SQLITE_OK, let opened else {
             // SQLite may allocate a handle even when opening fails; it must still be closed.
             sqlite3_close_v2(opened)
@@ -64,6 +76,49 @@ public final class Database {
         }
         // Reading the schema makes a file that is not a database fail here, not on first use.
         try execute("SELECT count(*) FROM sqlite_schema")
+    }
+
+    /// The `file:` URI that opens `path` read-only and immutable. `%`, `?` and `#` in the path
+    /// are escaped so that no part of it is read as a URI parameter; an absolute path gets an
+    /// empty authority so that one starting with `//` is not read as a host.
+    static func immutableURI(_ path: String) -> String {
+        var escaped = ""
+        for character in path {
+            switch character {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3F"
+            case "#": escaped += "%23"
+            default: escaped.append(character)
+            }
+        }
+        return (path.hasPrefix("/") ? "file://" : "file:") + escaped + "?mode=ro&immutable=1"
+    }
+
+    /// True when the database at `path` can only be read as an immutable file: we cannot
+    /// write its directory (to create the `-shm` file WAL mode needs), no writable `-shm` is
+    /// there already, and no `-wal` file with content lies beside it (whose changes an
+    /// immutable connection would not see). A read-only copy on a read-only medium, or in a
+    /// directory of someone else's, is the case this is for.
+    public static func needsImmutableOpen(path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        let manager = FileManager.default
+        guard !manager.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            return false
+        }
+        let shm = path + "-shm"
+        if manager.fileExists(atPath: shm) && manager.isWritableFile(atPath: shm) {
+            return false
+        }
+        return !hasPendingWAL(path: path)
+    }
+
+    /// True when a `-wal` file with content lies beside the database at `path`: committed
+    /// changes may be there that the main file does not hold yet.
+    public static func hasPendingWAL(path: String) -> Bool {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber
+        // try?: a WAL that cannot be examined (usually: there is none) is treated as absent; a
+        // WAL that exists but cannot be read would make a normal open fail and say so.
+        return (size?.int64Value ?? 0) > 0
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.

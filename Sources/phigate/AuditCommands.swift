@@ -5,18 +5,23 @@ import Foundation
 enum AuditCommands {
     static let usage = """
         Usage:
-          phigate audit verify [--db FILE] [--public-key FILE] [--key-name NAME] [--anchor FILE] [--json]
+          phigate audit verify [--db FILE] [--public-key FILE] [--key-name NAME] [--anchor FILE]
+                               [--checkpoint-every N] [--json]
           phigate audit export --format ndjson|fhir|cef [--db FILE] [--actor U] [--patient ID] [--action A]
                                [--event E] [--outcome allowed|denied|error] [--since T] [--until T] [--grant G]
                                [--limit N] [--cursor SEQ]
 
         verify re-derives every hash of the audit log from the stored bytes, checks each entry's
         canonical form, sequence continuity and every signed checkpoint, and names the first bad
-        entry. It works offline on a copy. --anchor takes a checkpoint (signed note) kept outside
-        the machine, which also catches a tail deleted together with its checkpoints; CRLF line
-        ends and a missing or doubled final newline in that file are accepted. Exit status 0
-        only when everything verifies. Defaults: the data directory's audit.sqlite and
-        audit-signing.pub, and the configured audit.key_name.
+        entry. It also fails when checkpoints are further apart, or the newest further behind the
+        last entry, than the writer ever leaves them (--checkpoint-every, the audit.checkpoint_every
+        it wrote with), and when the query index differs from the entries (index_mismatch). It
+        works offline on a copy. --anchor takes a checkpoint
+        (signed note) kept outside the machine, which also catches a tail deleted together with
+        its checkpoints; CRLF line ends and a missing or doubled final newline in that file are
+        accepted. Exit status 0 only when everything verifies. Defaults: the data directory's
+        audit.sqlite and audit-signing.pub, and the configured audit.key_name and
+        audit.checkpoint_every.
 
         export writes the log to standard output: canonical entries (ndjson), FHIR R4 AuditEvent
         NDJSON (fhir), or CEF lines for a SIEM (cef). Times are RFC 3339 or Unix milliseconds;
@@ -28,7 +33,7 @@ enum AuditCommands {
 
     /// The options each verb takes with a value, and the flags it takes without one.
     static let valueOptions: [String: Set<String>] = [
-        "verify": ["db", "public-key", "key-name", "anchor"],
+        "verify": ["db", "public-key", "key-name", "anchor", "checkpoint-every"],
         "export": Set(["db", "format"] + AuditTools.exportFilterNames),
     ]
     static let flagOptions: [String: Set<String>] = ["verify": ["json"], "export": []]
@@ -60,8 +65,16 @@ enum AuditCommands {
             case "verify":
                 let publicKey = values["public-key"] ?? configuration.dataDirectory + "/audit-signing.pub"
                 let keyName = values["key-name"] ?? configuration.audit.keyName
+                var checkpointEvery = configuration.audit.checkpointEvery
+                if let text = values["checkpoint-every"] {
+                    guard let number = Int64(text), number >= 1 else {
+                        return usageError("audit verify: --checkpoint-every is a positive number of entries")
+                    }
+                    checkpointEvery = number
+                }
                 let result = try AuditTools.verify(
-                    database: database, publicKeyPath: publicKey, keyName: keyName, anchorPath: values["anchor"])
+                    database: database, publicKeyPath: publicKey, keyName: keyName, anchorPath: values["anchor"],
+                    checkpointEvery: checkpointEvery)
                 print(options.flags.contains("json") ? result.json : result.summary)
                 return result.ok ? 0 : 1
             default:

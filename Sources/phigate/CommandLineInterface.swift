@@ -28,12 +28,16 @@ enum CommandLineInterface {
         """
 
     static let serveUsage = """
-        Usage: phigate serve [--config FILE]
+        Usage: phigate serve [--config FILE] [--rebuild-audit-index]
 
         Runs the gateway on the configured address (default 127.0.0.1:8080) until SIGTERM,
         SIGINT or SIGHUP, then stops accepting, lets in-flight requests finish within
         http.shutdown_grace_seconds (a second signal cuts that short), closes the audit log with
         a signed checkpoint and exits 0. Logs are JSON lines on stderr.
+
+        --rebuild-audit-index rebuilds the audit log's query index from the entries before
+        serving, after `phigate audit verify` reported index_mismatch; an audit.index_rebuilt
+        entry records it. An index whose blocks are out of place is rebuilt at start without it.
         """
 
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -130,6 +134,10 @@ enum CommandLineInterface {
         }
         let loaded = loadConfiguration(&arguments, environment: environment)
         guard let configuration = loaded.configuration else { return loaded.status }
+        let rebuildAuditIndex = arguments.first == "--rebuild-audit-index"
+        if rebuildAuditIndex {
+            arguments.removeFirst()
+        }
         guard arguments.isEmpty else {
             writeError("phigate: serve takes no argument '\(arguments[0].prefix(40))'\n\n" + serveUsage)
             return 64
@@ -137,7 +145,7 @@ enum CommandLineInterface {
         let logger = Logger(label: "phigate", minimumLevel: configuration.logLevel)
         let gateway: Gateway
         do {
-            gateway = try Gateway(configuration: configuration, logger: logger)
+            gateway = try Gateway(configuration: configuration, logger: logger, rebuildAuditIndex: rebuildAuditIndex)
         } catch let error as ConfigurationError {
             writeError("phigate: \(error)")
             return 78

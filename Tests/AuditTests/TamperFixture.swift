@@ -118,6 +118,40 @@ final class TamperedCopy {
             ])
     }
 
+    /// Deletes the index blocks that reach past `seq`, with their terms, as someone who
+    /// deletes the tail of the log and knows the index would give it away does.
+    func dropIndex(after seq: Int64) throws {
+        try raw.run(
+            "DELETE FROM audit_terms WHERE block IN (SELECT first_seq FROM audit_blocks WHERE last_seq > ?)",
+            [.integer(seq)])
+        try raw.run("DELETE FROM audit_blocks WHERE last_seq > ?", [.integer(seq)])
+    }
+
+    /// Deletes every entry after `seq`, with the checkpoints and index blocks that cover them.
+    func truncate(after seq: Int64) throws {
+        try raw.run("DELETE FROM audit_log WHERE seq > ?", [.integer(seq)])
+        try raw.run("DELETE FROM audit_checkpoints WHERE size > ?", [.integer(seq)])
+        try dropIndex(after: seq)
+    }
+
+    /// Signs and stores a checkpoint of the log's current head at `size`, as the writer does
+    /// at its next commit after someone deleted the checkpoints of a rewritten log.
+    func signCheckpoint(at size: Int64) throws {
+        let checkpoint = try Checkpoint.sign(
+            origin: "phigate.test/audit", size: size, headHash: try storedHash(size), signedAt: 1,
+            keyName: Samples.signingKey.keyName, key: Samples.signingKey.privateKey)
+        try raw.run(
+            "INSERT INTO audit_checkpoints(size, head_hash, signed_note, signed_at) VALUES (?, ?, ?, ?)",
+            [.integer(size), .blob(checkpoint.headHash), .text(checkpoint.signedNote), .integer(1)])
+    }
+
+    /// The index blocks as stored: (first seq, last seq).
+    func blocks() throws -> [(Int64, Int64)] {
+        try raw.query("SELECT first_seq, last_seq FROM audit_blocks ORDER BY first_seq") {
+            ($0.int64(at: 0), $0.int64(at: 1))
+        }
+    }
+
     /// Exchanges the rows at `seq` and `seq + 1`.
     func swap(_ seq: Int64) throws {
         try raw.run("UPDATE audit_log SET seq = -1 WHERE seq = ?", [.integer(seq)])
@@ -126,10 +160,12 @@ final class TamperedCopy {
         try raw.run("UPDATE audit_log SET seq = ? WHERE seq = -1", [.integer(seq + 1)])
     }
 
-    func verify(anchor: String? = nil, key: AuditSigningKey = Samples.signingKey) throws
-        -> VerificationReport
+    /// Verifies the copy as written: checkpoints every 100 entries, unless told otherwise.
+    func verify(anchor: String? = nil, key: AuditSigningKey = Samples.signingKey, checkpointEvery: Int64 = 100)
+        throws -> VerificationReport
     {
         let database = try Database(path: path, readOnly: true)
-        return AuditVerifier.verify(database: database, publicKey: key.publicKey, anchor: anchor)
+        return AuditVerifier.verify(
+            database: database, publicKey: key.publicKey, anchor: anchor, checkpointEvery: checkpointEvery)
     }
 }

@@ -33,10 +33,14 @@ struct WriterTests {
         return results.withLock { $0 }
     }
 
-    static func verify(_ path: String, anchor: String? = nil) throws -> VerificationReport {
+    /// Verifies the log at `path`, written with checkpoints every `checkpointEvery` entries.
+    static func verify(_ path: String, anchor: String? = nil, checkpointEvery: Int64 = 1000) throws
+        -> VerificationReport
+    {
         let database = try Database(path: path, readOnly: true)
         return AuditVerifier.verify(
-            database: database, publicKey: Samples.signingKey.publicKey, anchor: anchor)
+            database: database, publicKey: Samples.signingKey.publicKey, anchor: anchor,
+            checkpointEvery: checkpointEvery)
     }
 
     @Test("2,000 entries from 8 threads are all durable, contiguous and grouped")
@@ -93,7 +97,9 @@ struct WriterTests {
         }
         let reader = try AuditReader.open(path: directory.file("audit.sqlite"))
         #expect(try reader.checkpoints().map(\.size) == sizes)
-        #expect(try Self.verify(directory.file("audit.sqlite")).checkpointsChecked == sizes.count)
+        let report = try Self.verify(directory.file("audit.sqlite"), checkpointEvery: 100)
+        #expect(report.ok, "\(String(describing: report.firstBad))")
+        #expect(report.checkpointsChecked == sizes.count)
     }
 
     @Test("a checkpoint is signed after the interval when the head moved, not before")
@@ -203,7 +209,7 @@ struct WriterTests {
             }
             try writer.close()
         }
-        let report = try Self.verify(directory.file("audit.sqlite"))
+        let report = try Self.verify(directory.file("audit.sqlite"), checkpointEvery: 4)
         #expect(report.ok, "\(String(describing: report.firstBad))")
         #expect(report.entriesChecked == 15)
         #expect(report.latestCheckpointSize == 15)
@@ -249,7 +255,7 @@ struct WriterTests {
         let error = #expect(throws: StoreError.self) { try raw.execute(sql) }
         #expect(error?.code == .constraint)
         #expect(try raw.scalar("SELECT count(*) FROM audit_log") == 5)
-        let report = try Self.verify(directory.file("audit.sqlite"))
+        let report = try Self.verify(directory.file("audit.sqlite"), checkpointEvery: 2)
         #expect(report.ok)
     }
 

@@ -256,4 +256,48 @@ struct DatabaseTests {
         let notDatabase = try #require(throws: StoreError.self) { try Database(path: garbage) }
         #expect(notDatabase.code == .corrupt)
     }
+
+    @Test(
+        "an immutable path is a file: URI whose path cannot add parameters",
+        arguments: [
+            ("/tmp/audit.sqlite", "file:///tmp/audit.sqlite?mode=ro&immutable=1"),
+            ("copy.sqlite", "file:copy.sqlite?mode=ro&immutable=1"),
+            ("/a?mode=rw&b#c%41", "file:///a%3Fmode=rw&b%23c%2541?mode=ro&immutable=1"),
+            ("//host/x", "file:////host/x?mode=ro&immutable=1"),
+        ])
+    func immutableURI(path: String, uri: String) {
+        #expect(Database.immutableURI(path) == uri)
+    }
+
+    @Test("an immutable connection reads a WAL database and creates no -shm or -wal beside it")
+    func immutableReader() throws {
+        let directory = try TemporaryDirectory()
+        // Characters that mean something in a URI, so that the escaping is exercised for real.
+        let path = directory.path("odd ?#% name.sqlite")
+        do {
+            let writer = try Database(path: path)
+            try writer.execute("CREATE TABLE t(n INTEGER)")
+            try writer.run("INSERT INTO t(n) VALUES (?)", [7])
+        }
+        let files = { try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() }
+        #expect(try files() == ["odd ?#% name.sqlite"], "closing the last connection removes the WAL")
+        #expect(!Database.hasPendingWAL(path: path))
+        #expect(!Database.needsImmutableOpen(path: path), "the directory is writable")
+        let reader = try Database(path: path, readOnly: true, immutable: true)
+        #expect(reader.isReadOnly)
+        #expect(try reader.scalar("SELECT n FROM t") == 7)
+        #expect(try files() == ["odd ?#% name.sqlite"])
+        let error = try #require(throws: StoreError.self) { try reader.run("INSERT INTO t(n) VALUES (1)") }
+        #expect(error.code == .readOnly)
+    }
+
+    @Test("a WAL with committed changes beside a database is noticed")
+    func pendingWAL() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("busy.sqlite")
+        let writer = try Database(path: path)
+        try writer.execute("PRAGMA wal_autocheckpoint = 0")
+        try writer.execute("CREATE TABLE t(n INTEGER)")
+        #expect(Database.hasPendingWAL(path: path))
+    }
 }

@@ -626,3 +626,106 @@ def test_filters_agree_with_the_stored_log_across_index_blocks():
         assert [row["seq"] for row in accounting if row["seq"] in by_seq] == expected
     finally:
         server.stop()
+
+
+def untriggered(data_dir):
+    """A connection to the live audit log with the triggers that guard the index dropped, as
+    someone with the file can."""
+    db = sqlite3.connect(os.path.join(data_dir, "audit.sqlite"))
+    for name in ("audit_blocks_no_update", "audit_blocks_no_delete", "audit_terms_no_delete",
+                 "audit_checkpoints_no_delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db.commit()
+    return db
+
+
+def read_patient(server, headers, times=5):
+    for _ in range(times):
+        response = requests.get(server.url("/fhir/Patient/demo-pat-0001"), headers=headers, timeout=30)
+        assert response.status_code == 200
+
+
+def patient_seqs(server, compliance):
+    events_seqs = [e["seq"] for e in events(server, compliance, patient="demo-pat-0001", limit=1000)]
+    disclosed = requests.get(server.url("/audit/disclosures"), headers=compliance,
+                             params={"patient": "demo-pat-0001"}, timeout=30).json()["disclosures"]
+    exported = requests.get(server.url("/audit/export"), headers=compliance,
+                            params={"patient": "demo-pat-0001", "outcome": "allowed"}, timeout=60)
+    exported_seqs = [json.loads(line)["seq"] for line in exported.text.splitlines()]
+    return events_seqs, [row["seq"] for row in disclosed], exported_seqs
+
+
+def test_the_verify_endpoint_checks_the_index_and_the_checkpoint_schedule(tmp_path):
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir, env={"PHIGATE_AUDIT_CHECKPOINT_EVERY": "5"})
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, clinician, 12)
+        time.sleep(1.5)  # the writer's timer indexes what waits
+        report = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60).json()
+        assert report["ok"] is True and report["checkpoint_every"] == 5, report
+        assert report["index_blocks_checked"] >= 1
+        before = patient_seqs(server, compliance)[0]
+        db = untriggered(data_dir)
+        db.execute("DELETE FROM audit_terms WHERE term = 'p:demo-pat-0001'")
+        db.commit()
+        # What the index no longer names, filtered queries do not find: verification must say so.
+        assert len(patient_seqs(server, compliance)[0]) < len(before)
+        report = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60).json()
+        assert report["ok"] is False
+        assert report["first_bad"]["reason"] == "index_mismatch", report
+        db.execute("DELETE FROM audit_checkpoints")
+        db.commit()
+        db.close()
+        report = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60).json()
+        assert report["first_bad"]["reason"] == "unsigned_tail", report
+        assert report["first_bad"]["seq"] == 5 and report["first_bad"]["suspect_from"] == 1
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("edit,args,reason", [
+    # The repro of the report: a block row from after the index to far beyond the head.
+    ("INSERT INTO audit_blocks VALUES ((SELECT max(last_seq) + 1 FROM audit_blocks), 1000000000, 0, 0)",
+     [], "past_head"),
+    ("DELETE FROM audit_terms WHERE term = 'p:demo-pat-0001'", ["--rebuild-audit-index"], "requested"),
+])
+def test_an_edited_index_is_reported_then_rebuilt_with_an_entry_saying_why(tmp_path, edit, args, reason):
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    try:
+        read_patient(server, login(server, "dr.demo", passwords["dr.demo"]))
+    finally:
+        server.stop()
+    db = untriggered(data_dir)
+    db.execute(edit)
+    db.commit()
+    db.close()
+    failed = cli(data_dir, "audit", "verify", "--json")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert json.loads(failed.stdout)["first_bad"]["reason"] == "index_mismatch"
+
+    server = start_server(env={"PHIGATE_DEMO": "true"}, data_dir=data_dir, args=args)
+    try:
+        rebuilt = server.stderr.wait_for(lambda r: r.get("msg") == "audit.index_rebuilt", 10)
+        assert rebuilt is not None and rebuilt["audit.reason"] == reason
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, clinician, 3)
+        events_seqs, disclosed, exported = patient_seqs(server, compliance)
+        stored = [e["seq"] for e in stored_entries(data_dir)
+                  if e.get("patient") == "demo-pat-0001" and e["event"] == "fhir.read"]
+        assert len(stored) == 8
+        assert set(stored) <= set(events_seqs)
+        assert set(stored) <= set(disclosed)
+        assert set(stored) <= set(exported)
+        repair = events(server, compliance, event="audit.index_rebuilt")
+        assert [e["details"]["reason"] for e in repair] == [reason]
+        assert repair[0]["outcome"] == ("allowed" if reason == "requested" else "error")
+    finally:
+        server.stop()
+    offline = cli(data_dir, "audit", "export", "--format", "ndjson", "--actor", "dr.demo")
+    assert len([line for line in offline.stdout.splitlines() if '"fhir.read"' in line]) == 8
+    verified = cli(data_dir, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -5,6 +5,8 @@ configuration, and the bounds of the time filters."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 
@@ -13,8 +15,8 @@ import pytest
 from phigate_process import clean_environment, phigate_bin, start_server
 
 
-def cli(data_dir, *args):
-    return subprocess.run([phigate_bin(), *args], env=clean_environment({"PHIGATE_DATA_DIR": data_dir}),
+def cli(data_dir, *args, env=None):
+    return subprocess.run([phigate_bin(), *args], env=clean_environment({"PHIGATE_DATA_DIR": data_dir, **(env or {})}),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -148,6 +150,10 @@ def test_a_missing_database_is_one_plain_line(log_dir, tmp_path):
     (["verify", "--db", "--json"], "--db needs a value"),
     (["verify", "--db", ""], "--db needs a value"),
     (["verify", "stray"], "unexpected argument 'stray'"),
+    (["verify", "--checkpoint-every", "0"], "--checkpoint-every is a positive number of entries"),
+    (["verify", "--checkpoint-every=-5"], "--checkpoint-every is a positive number of entries"),
+    (["verify", "--checkpoint-every", "ten"], "--checkpoint-every is a positive number of entries"),
+    (["verify", "--checkpoint-every"], "--checkpoint-every needs a value"),
     (["check"], "unknown subcommand 'check'"),
     (["verify", "--config", "a.json", "--config", "b.json"], "--config is given more than once"),
     (["verify", "--config"], "--config needs a file"),
@@ -223,3 +229,87 @@ def test_a_command_on_a_data_directory_open_to_others_exits_78(tmp_path):
     out = cli(str(data_dir), "user", "list")
     assert out.returncode == 78, out.stdout + out.stderr
     assert "data_dir" in out.stderr and "chmod 700" in out.stderr
+
+
+def tampered_copy(data_dir, tmp_path, *statements):
+    """A copy of the audit log with its triggers dropped and `statements` run on it."""
+    copy = str(tmp_path / "audit.sqlite")
+    shutil.copy(os.path.join(data_dir, "audit.sqlite"), copy)
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+    return copy
+
+
+def rewrite_entry(copy, old, new):
+    """Changes `old` to `new` in the first entry holding it and recomputes every later hash, as
+    someone rewriting the log does; returns that entry's seq. The values the query index holds
+    are left alone, so the index still matches."""
+    import hashlib
+
+    db = sqlite3.connect(copy)
+    rows = db.execute("SELECT seq, entry FROM audit_log ORDER BY seq").fetchall()
+    rewritten = next(number for number, entry in rows if old in bytes(entry))
+    previous = bytes(32)
+    for number, entry in rows:
+        entry = bytes(entry)
+        if number == rewritten:
+            entry = entry.replace(old, new)
+        digest = hashlib.sha256(b"phigate-audit-v1\n" + previous + entry).digest()
+        db.execute("UPDATE audit_log SET prev_hash = ?, entry = ?, hash = ? WHERE seq = ?",
+                   (previous, entry, digest, number))
+        previous = digest
+    db.commit()
+    db.close()
+    return rewritten
+
+
+def test_a_rewritten_log_without_its_checkpoints_fails_by_the_schedule(log_dir, tmp_path):
+    copy = tampered_copy(log_dir, tmp_path)
+    (count,) = sqlite3.connect(copy).execute("SELECT count(*) FROM audit_log").fetchone()
+    assert count >= 4
+    # The role an account was given, in a user_add entry, becomes another.
+    rewrite_entry(copy, b'"registrar"', b'"clinician"')
+    db = sqlite3.connect(copy)
+    db.execute("DELETE FROM audit_checkpoints")
+    db.commit()
+    db.close()
+    # Fewer entries than audit.checkpoint_every (1000): a writer could have left them unsigned.
+    lenient = cli(log_dir, "audit", "verify", "--db", copy)
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
+    strict = cli(log_dir, "audit", "verify", "--db", copy, "--checkpoint-every", "3", "--json")
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    report = json.loads(strict.stdout)
+    assert report["first_bad"]["reason"] == "unsigned_tail"
+    assert report["first_bad"]["seq"] == 3 and report["first_bad"]["suspect_from"] == 1
+    assert report["checkpoint_every"] == 3
+    configured = cli(log_dir, "audit", "verify", "--db", copy, env={"PHIGATE_AUDIT_CHECKPOINT_EVERY": "3"})
+    assert configured.returncode == 1 and "unsigned_tail" in configured.stdout, configured.stdout
+
+
+@pytest.mark.parametrize("statements,kind,seq", [
+    (["INSERT INTO audit_blocks VALUES ((SELECT max(last_seq) + 1 FROM audit_blocks), 1000000000, 0, 0)"],
+     "past_head", None),
+    (["DELETE FROM audit_terms WHERE term = 'a:phigate'"], "terms", 1),
+    (["UPDATE audit_blocks SET min_time = 0"], "times", 1),
+])
+def test_an_edited_index_fails_verification_by_name(log_dir, tmp_path, statements, kind, seq):
+    copy = tampered_copy(log_dir, tmp_path, *statements)
+    out = cli(log_dir, "audit", "verify", "--db", copy, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["first_bad"]["reason"] == "index_mismatch"
+    assert f"({kind})" in report["first_bad"]["message"]
+    if seq is not None:
+        assert report["first_bad"]["seq"] == seq
+    plain = cli(log_dir, "audit", "verify", "--db", copy)
+    assert "index_mismatch" in plain.stdout and "FAILED" in plain.stdout
+
+
+def test_the_untouched_log_reports_its_index(log_dir):
+    report = json.loads(cli(log_dir, "audit", "verify", "--json").stdout)
+    assert report["ok"] and report["index_checked"] and report["index_blocks_checked"] >= 1
