@@ -258,21 +258,43 @@ struct BreakGlassRoutes {
 
     // MARK: - Reviews
 
+    /// Reviews listed per request when the query names no `limit`, and the most it may name.
+    static let reviewPage = (standard: 500, maximum: 1000)
+
     func reviews(_ request: Request) throws -> Response {
         try trail.audited(request, event: "review.list", action: "review.list") { caller, note in
             let now = trail.now / 1000
             _ = try trail.decide(caller, .listReviews, note: &note, refusal: "Reviews are for compliance accounts.")
-            var status: ReviewStatus?
-            if let statusName = request.queryItems?.first(where: { $0.name == "status" })?.value {
-                guard let parsed = ReviewStatus(rawValue: statusName) else {
+            let (status, limit) = try Self.reviewQuery(request)
+            // One more than asked for tells whether the list was cut short.
+            var list = try pool.with { try $0.reviews.list(status: status, limit: limit + 1) }
+            let more = list.count > limit
+            list = Array(list.prefix(limit))
+            let items = list.map { Self.reviewJSON($0, now: now) }
+            return Response.json(
+                200, "{\"more\":\(more),\"reviews\":[" + items.joined(separator: ",") + "]}")
+        }
+    }
+
+    /// `status` and `limit` from the query of `GET /reviews`; anything else, a repeated name or
+    /// a value outside its set is a 400, as on the audit endpoints.
+    static func reviewQuery(_ request: Request) throws -> (ReviewStatus?, limit: Int) {
+        var status: ReviewStatus?
+        var limit = reviewPage.standard
+        for (name, value) in try AuditRoutes.parameters(request, accepted: ["status", "limit"]) {
+            if name == "status" {
+                guard let parsed = ReviewStatus(rawValue: value) else {
                     throw HTTPProblem.badRequest("status is pending, needs-follow-up or completed.")
                 }
                 status = parsed
+            } else {
+                guard let count = Int(value), (1...reviewPage.maximum).contains(count) else {
+                    throw HTTPProblem.badRequest("limit is a number from 1 to \(reviewPage.maximum).")
+                }
+                limit = count
             }
-            let list = try pool.with { try $0.reviews.list(status: status, limit: 500) }
-            let items = list.map { Self.reviewJSON($0, now: now) }
-            return Response.json(200, "{\"reviews\":[" + items.joined(separator: ",") + "]}")
         }
+        return (status, limit)
     }
 
     static func reviewJSON(_ review: Review, now: Int64) -> String {

@@ -123,10 +123,12 @@ public enum SignedNote {
         return verified ? text : nil
     }
 
-    /// `note` with the line-end changes of copying and pasting undone: CRLF becomes LF, and a
-    /// missing final newline or extra trailing blank lines become the one final newline.
+    /// `note` with the line-end changes of copying and pasting undone: CRLF becomes LF, blank
+    /// lines before the text are dropped, and a missing final newline or extra trailing blank
+    /// lines become the one final newline.
     ///
-    /// Safe before ``verify``: a note never holds a carriage return and always ends in exactly
+    /// Safe before ``verify``: a note never holds a carriage return, its text never starts with
+    /// an empty line (a checkpoint's first line is its origin) and it always ends in exactly
     /// one newline after its last signature line, so these changes restore the note that was
     /// signed and cannot make a different text verify. Anything else (a bare CR, a missing
     /// blank line, trailing spaces) is left for ``verify`` to reject.
@@ -149,6 +151,8 @@ public enum SignedNote {
         while bytes.last == 0x0A {
             bytes.removeLast()
         }
+        let leadingBlankLines = bytes.prefix { $0 == 0x0A }.count
+        bytes.removeFirst(leadingBlankLines)
         if !bytes.isEmpty {
             bytes.append(0x0A)
         }

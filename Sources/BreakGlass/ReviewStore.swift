@@ -37,7 +37,7 @@ public final class ReviewStore {
     }
 
     /// Reviews in `status` (all when nil): open ones (pending, needs-follow-up) by deadline,
-    /// completed ones newest first; at most `limit` (1 to 1000).
+    /// completed ones newest first; at most `limit` (1 to 10,000).
     public func list(status: ReviewStatus?, limit: Int = 100) throws(BreakGlassError)
         -> [Review]
     {
@@ -46,7 +46,7 @@ public final class ReviewStore {
         return try BreakGlassError.translating("list reviews") {
             try loadMany(
                 "WHERE (?1 IS NULL OR r.status = ?1) ORDER BY " + order + " LIMIT ?2",
-                [.optionalText(status?.rawValue), .int(min(max(limit, 1), 1000))])
+                [.optionalText(status?.rawValue), .int(min(max(limit, 1), 10_000))])
         }
     }
 
@@ -109,7 +109,7 @@ public final class ReviewStore {
             try loadMany(
                 "WHERE r.status = 'pending' AND r.due_at <= ?1 "
                     + "AND r.overdue_notified_at IS NULL ORDER BY r.due_at, g.id LIMIT ?2",
-                [.integer(now), .int(min(max(limit, 1), 1000))])
+                [.integer(now), .int(min(max(limit, 1), 10_000))])
         }
     }
 

@@ -148,6 +148,9 @@ struct SignedNoteTests {
             (GoVector.note.replacingOccurrences(of: "\n", with: "\r\n"), GoVector.note),
             (GoVector.note.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n", GoVector.note),
             (GoVector.note, GoVector.note),
+            ("\n\n" + GoVector.note, GoVector.note),  // blank lines pasted before the text
+            ("\r\n" + GoVector.note.replacingOccurrences(of: "\n", with: "\r\n"), GoVector.note),
+            (" \n" + GoVector.note, " \n" + GoVector.note),  // a line with a space is not blank
             ("a\rb\n", "a\rb\n"),  // a bare CR is left for verify to refuse
             ("a \n\n", "a \n"),  // trailing spaces are not line ends
             ("\n\n", ""),

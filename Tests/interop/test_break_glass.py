@@ -537,6 +537,12 @@ def recorded(server, request_id):
     ("dr.colleague", "POST", f"/reviews/{UNKNOWN_GRANT}", {"disposition": "justified"}, 403, "review.complete",
      "denied", UNKNOWN_GRANT),
     ("compliance.demo", "GET", "/reviews?status=bogus", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?state=pending", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?status=pending&status=completed", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?status=%FF", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?limit=0", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?limit=1001", None, 400, "review.list", "error", None),
+    ("compliance.demo", "GET", "/reviews?limit=1", None, 200, "review.list", "allowed", None),
     # The second factor and the caller's own account.
     ("dr.demo", "POST", "/auth/totp/confirm", b"{bad", 400, "auth.totp_confirm", "error", None),
     ("dr.demo", "POST", "/auth/totp/enroll", {}, 409, "auth.totp_enroll", "error", None),
@@ -574,6 +580,35 @@ def test_a_grant_that_is_not_yours_is_refused_like_one_that_does_not_exist(refus
     assert not_theirs["rule"] == unknown["rule"] == "deny.not_grant_holder"
     assert "reason" not in not_theirs.get("details", {})
     assert unknown["details"]["reason"] == "no_such_grant"
+
+
+def test_the_review_list_says_when_a_limit_cut_it_short(tmp_path):
+    receiver = Receiver()
+    server, passwords, totp = start_demo(receiver)
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        grants = []
+        for steps, patient in ((-1, "demo-pat-0002"), (0, "demo-pat-0003")):
+            granted = post(server, "/break-glass", clinician, activation(code(totp["dr.demo"], steps), patient=patient))
+            assert granted.status_code == 201, granted.text
+            grants.append(granted.json()["id"])
+
+        def listed(**params):
+            response = requests.get(server.url("/reviews"), headers=compliance, params=params, timeout=30)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        every = listed(status="pending")
+        assert every["more"] is False and sorted(r["grant"]["id"] for r in every["reviews"]) == sorted(grants)
+        first = listed(status="pending", limit=1)
+        assert first["more"] is True and len(first["reviews"]) == 1
+        assert first["reviews"][0]["grant"]["id"] == every["reviews"][0]["grant"]["id"]
+        assert listed(status="pending", limit=2)["more"] is False
+        assert listed(status="completed") == {"more": False, "reviews": []}
+    finally:
+        server.stop()
+        receiver.stop()
 
 
 def test_ending_a_grant_twice_is_recorded_both_times(refusals):
