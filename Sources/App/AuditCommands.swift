@@ -60,9 +60,11 @@ public enum AuditTools {
         }
         let database: Database
         do {
-            database = try Database(path: path, readOnly: true)
+            // A copy in a directory we cannot write is read as immutable, or not at all.
+            database = try Database(
+                path: path, readOnly: true, immutable: Database.needsImmutableOpen(path: path))
         } catch {
-            throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
+            throw AuditToolError("cannot open the audit database \(path): \(reason(error))" + walHint(path))
         }
         let started = Date()
         let report = AuditVerifier.verify(
@@ -114,9 +116,9 @@ public enum AuditTools {
         try requireDatabase(path)
         let reader: AuditReader
         do {
-            reader = try AuditReader.open(path: path)
+            reader = try AuditReader.open(path: path, offline: true)
         } catch {
-            throw AuditToolError("cannot open the audit database \(path): \(reason(error))")
+            throw AuditToolError("cannot open the audit database \(path): \(reason(error))" + walHint(path))
         }
         let stream = AuditExportStream(
             reader: reader, filter: filter, cursor: cursor, limit: limit, format: format)
@@ -127,6 +129,20 @@ public enum AuditTools {
         } catch {
             throw AuditToolError("cannot read the audit database \(path): \(reason(error))")
         }
+    }
+
+    /// Why a copy with its WAL may not open where it lies, and what to do, or "".
+    ///
+    /// Committed entries can still be in the `-wal` file beside a copy; reading them needs the
+    /// `-shm` file, which SQLite must be able to create. Without it the copy is not read at all
+    /// rather than read without its newest entries.
+    private static func walHint(_ path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard Database.hasPendingWAL(path: path),
+            !FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory)
+        else { return "" }
+        return "; its -wal file holds entries that can only be read where the directory is writable:"
+            + " copy the database with its -wal file to such a directory"
     }
 
     private static func requireDatabase(_ path: String) throws(AuditToolError) {

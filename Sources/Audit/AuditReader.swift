@@ -25,9 +25,14 @@ public final class AuditReader {
     }
 
     /// Opens the audit database at `path` read-only.
-    public static func open(path: String) throws(AuditError) -> AuditReader {
+    ///
+    /// `offline` is for a file no process writes, such as a copy handed to an auditor: when its
+    /// directory cannot be written either, it is opened immutable (see
+    /// ``Database/needsImmutableOpen(path:)``), which is the only way SQLite reads it there.
+    public static func open(path: String, offline: Bool = false) throws(AuditError) -> AuditReader {
         do {
-            return AuditReader(database: try Database(path: path, readOnly: true))
+            let immutable = offline && Database.needsImmutableOpen(path: path)
+            return AuditReader(database: try Database(path: path, readOnly: true, immutable: immutable))
         } catch {
             throw AuditError.store(error, operation: "open audit database")
         }

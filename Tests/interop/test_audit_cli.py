@@ -313,3 +313,87 @@ def test_an_edited_index_fails_verification_by_name(log_dir, tmp_path, statement
 def test_the_untouched_log_reports_its_index(log_dir):
     report = json.loads(cli(log_dir, "audit", "verify", "--json").stdout)
     assert report["ok"] and report["index_checked"] and report["index_blocks_checked"] >= 1
+
+
+def as_someone_else():
+    """A prefix that runs a command as an unprivileged user, so that directory permissions
+    apply to it; empty when the tests do not run as root (they already do not bypass them)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot drop privileges to test permissions")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def read_only_share(files):
+    """A directory nobody may write (a share) holding `files` ({name: bytes}); returns (outer
+    directory to remove afterwards, share)."""
+    import tempfile
+
+    outer = tempfile.mkdtemp(prefix="phigate-readonly-")
+    os.chmod(outer, 0o755)
+    share = os.path.join(outer, "share")
+    os.mkdir(share)
+    for name, content in files.items():
+        with open(os.path.join(share, name), "wb") as file:
+            file.write(content)
+        os.chmod(os.path.join(share, name), 0o444)
+    os.chmod(share, 0o555)
+    return outer, share
+
+
+def remove_share(outer):
+    share = os.path.join(outer, "share")
+    if os.path.isdir(share):
+        os.chmod(share, 0o755)
+    shutil.rmtree(outer)
+
+
+def test_a_copy_whose_wal_cannot_be_read_there_is_refused_with_what_to_do(log_dir, tmp_path):
+    """Entries still in a -wal file would be missed by an immutable read: the copy is refused."""
+    prefix = as_someone_else()
+    live = str(tmp_path / "audit.sqlite")
+    shutil.copy(os.path.join(log_dir, "audit.sqlite"), live)
+    writer = sqlite3.connect(live)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE pending (x)")
+    writer.commit()
+    files = {name: open(live + suffix, "rb").read() for name, suffix in
+             (("audit.sqlite", ""), ("audit.sqlite-wal", "-wal"))}
+    writer.close()
+    assert files["audit.sqlite-wal"], "the copy has a WAL with content"
+    files["audit-signing.pub"] = open(os.path.join(log_dir, "audit-signing.pub"), "rb").read()
+    outer, share = read_only_share(files)
+    try:
+        out = subprocess.run([*prefix, phigate_bin(), "audit", "verify", "--db", os.path.join(share, "audit.sqlite"),
+                              "--public-key", os.path.join(share, "audit-signing.pub")],
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": outer},
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "copy the database with its -wal file" in one_line(out.stderr)
+    finally:
+        remove_share(outer)
+
+
+def test_a_copy_in_a_directory_the_auditor_cannot_write_is_verified_and_exported(log_dir):
+    """An auditor's copy on a read-only share: SQLite cannot create its -shm file there, so the
+    tools read the copy as immutable instead of failing with "readonly database"."""
+    prefix = as_someone_else()
+    outer, share = read_only_share({name: open(os.path.join(log_dir, name), "rb").read()
+                                    for name in ("audit.sqlite", "audit-signing.pub")})
+    try:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": outer}
+        db, key = os.path.join(share, "audit.sqlite"), os.path.join(share, "audit-signing.pub")
+        verified = subprocess.run([*prefix, phigate_bin(), "audit", "verify", "--db", db, "--public-key", key],
+                                  env=env, capture_output=True, text=True, timeout=120)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.startswith("audit log OK: "), verified.stdout
+        exported = subprocess.run([*prefix, phigate_bin(), "audit", "export", "--db", db, "--format", "ndjson"],
+                                  env=env, capture_output=True, text=True, timeout=120)
+        assert exported.returncode == 0, exported.stderr
+        events = [json.loads(line)["event"] for line in exported.stdout.splitlines()]
+        assert events.count("admin.user_add") == 2 and events[-1] == "server.stop", events
+        assert sorted(os.listdir(share)) == ["audit-signing.pub", "audit.sqlite"], "nothing written beside the copy"
+    finally:
+        remove_share(outer)
