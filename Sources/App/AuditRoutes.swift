@@ -226,6 +226,10 @@ struct AuditRoutes {
         return Response.json(200, "{\"checkpoints\":[" + items.joined(separator: ",") + "]}")
     }
 
+    /// Events whose resources came into the store rather than out of it: an import by an EHR
+    /// system discloses nothing to it, so the accounting of disclosures leaves it out.
+    static let inboundEvents: Set<String> = ["fhir.transaction"]
+
     /// The accounting of disclosures (HIPAA 164.528) for one patient: when, to whom, what and why.
     private func disclosures(_ request: Request) throws -> Response {
         let items = try Self.parameters(request, accepted: ["patient"])
@@ -236,7 +240,8 @@ struct AuditRoutes {
         var rows: [String] = []
         let reader = try reader()
         repeat {
-            let page = try reader.disclosures(patient: patient, limit: AuditReader.maximumLimit, after: cursor)
+            let page = try reader.disclosures(
+                patient: patient, limit: AuditReader.maximumLimit, after: cursor, inbound: Self.inboundEvents)
             for entry in page.entries {
                 var row =
                     "{\"date\":"

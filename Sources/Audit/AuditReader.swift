@@ -60,14 +60,19 @@ public final class AuditReader {
     /// released (outcome "allowed" with at least one of the patient's resources), oldest
     /// first. Entries are returned whole; ``AuditEntry/resources(of:)`` says which of their
     /// resources were that patient's.
-    public func disclosures(patient: String, limit: Int, after cursor: Int64 = 0)
-        throws(AuditError) -> AuditPage
-    {
+    ///
+    /// `inbound` names the events whose resources were received rather than released (an
+    /// import): the caller knows which those are. Any other event with resources counts, so an
+    /// event added later is listed until it is named here, never silently left out.
+    public func disclosures(
+        patient: String, limit: Int, after cursor: Int64 = 0, inbound: Set<String> = []
+    ) throws(AuditError) -> AuditPage {
         let selection = Selection(
             terms: [Term.patient(patient), Term.outcome("allowed")], since: nil, until: nil,
             needles: [Self.patientNeedle(patient), AuditCanonicalEncoder.member("outcome", "allowed")],
             matches: { entry in
-                entry.outcome == "allowed" && !entry.resources(of: patient).isEmpty
+                entry.outcome == "allowed" && !inbound.contains(entry.event)
+                    && !entry.resources(of: patient).isEmpty
             })
         return try page(selection, limit: limit, after: cursor)
     }

@@ -41,6 +41,7 @@ struct PatientSelectionTests {
         entry("fhir.read", patient: "x", resources: [], outcome: "denied"),
         entry("fhir.search", patient: nil, resources: ["Patient/xy", "Patient/z"]),
         entry("fhir.search", patient: nil, resources: ["Patient/x"]),
+        entry("fhir.transaction", patient: nil, resources: ["Patient/x", "Observation/o2"]),
     ])
 
     @Test("filters and disclosures find a patient named only by a search result, indexed or not",
@@ -49,10 +50,11 @@ struct PatientSelectionTests {
         let directory = try TemporaryDirectory()
         let reader = try ReaderBlockTests.closedLog(directory, batch: batch, Self.log)
         let x = try reader.events(filter: AuditFilter(patient: "x"), limit: 100).entries
-        #expect(x.map(\.seq) == [1, 2, 5, 7])
+        #expect(x.map(\.seq) == [1, 2, 5, 7, 8])
         let z = try reader.events(filter: AuditFilter(patient: "z", event: "fhir.search"), limit: 100).entries
         #expect(z.map(\.seq) == [2, 6])
-        let disclosed = try reader.disclosures(patient: "x", limit: 100).entries
+        #expect(try reader.disclosures(patient: "x", limit: 100).entries.map(\.seq) == [1, 2, 7, 8])
+        let disclosed = try reader.disclosures(patient: "x", limit: 100, inbound: ["fhir.transaction"]).entries
         #expect(disclosed.map(\.seq) == [1, 2, 7])
         #expect(disclosed.map { $0.resources(of: "x") } == [["Patient/x"], ["Patient/x"], ["Patient/x"]])
         #expect(try reader.disclosures(patient: "y", limit: 100).entries.map(\.seq) == [2, 3, 4])
@@ -91,6 +93,6 @@ struct PatientSelectionTests {
         #expect(try database.scalar("SELECT count(*) FROM audit_terms WHERE term = 'p:z'") == 1)
         let reader = AuditReader(database: database)
         #expect(try reader.events(filter: AuditFilter(patient: "z"), limit: 100).entries.map(\.seq) == [2, 6])
-        #expect(try reader.disclosures(patient: "x", limit: 100).entries.map(\.seq) == [1, 2, 7])
+        #expect(try reader.disclosures(patient: "x", limit: 100, inbound: ["fhir.transaction"]).entries.map(\.seq) == [1, 2, 7])
     }
 }

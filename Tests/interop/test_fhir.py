@@ -328,6 +328,14 @@ def test_transaction_import_is_for_ehr_systems(server, tokens):
     assert broken.status_code == 400
     assert broken.json()["resourceType"] == "OperationOutcome"
 
+    # The import is in the log for the patient, but it disclosed nothing to the EHR system.
+    compliance = tokens["compliance.demo"]
+    logged = get(server, "/audit/events?patient=interop-import-1&event=fhir.transaction", compliance)
+    assert [(e["actor"], e["outcome"]) for e in logged.json()["entries"]] == [("ehr.demo", "allowed")] * 2
+    accounting = get(server, "/audit/disclosures?patient=interop-import-1", compliance)
+    assert accounting.status_code == 200, accounting.text
+    assert accounting.json() == {"patient": "interop-import-1", "disclosures": []}
+
 
 @pytest.mark.parametrize("kind", ["Questionnaire", "Foo"])
 def test_a_transaction_with_a_type_the_gateway_never_serves_is_refused_whole(server, tokens, kind):
