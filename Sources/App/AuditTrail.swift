@@ -28,24 +28,29 @@ final class AuditTrail: Sendable {
         try KeyCustody.requireAuditKey(configuration)
         signingKey = try AuditSigningKey.loadOrCreate(
             directory: configuration.dataDirectory, keyName: configuration.audit.keyName)
-        timeout = .milliseconds(configuration.audit.commitTimeoutMilliseconds)
+        let timeout = Duration.milliseconds(configuration.audit.commitTimeoutMilliseconds)
+        self.timeout = timeout
         clock = WallClock()
         let capacity = configuration.audit.queueCapacity
         let writerConfiguration = AuditWriterConfiguration(
             path: path, maxGroupSize: configuration.audit.maxGroupSize,
             queueCapacity: configuration.audit.queueCapacity,
             checkpointEvery: configuration.audit.checkpointEvery,
-            checkpointInterval: .seconds(configuration.audit.checkpointIntervalSeconds))
+            checkpointInterval: .seconds(configuration.audit.checkpointIntervalSeconds),
+            stallThreshold: timeout)
         writer = try AuditWriter(
             configuration: writerConfiguration, signingKey: signingKey,
-            onHealthChange: { change in Self.report(change, readiness, logger, capacity: capacity) },
+            onHealthChange: { change in
+                Self.report(change, readiness, logger, capacity: capacity, stallThreshold: timeout)
+            },
             onCheckpoint: onCheckpoint)
     }
 
     /// Turns the writer's health into readiness checks and one log line per change, naming the
     /// failure so that an operator can tell a full disk from a read-only file or a stuck one.
     static func report(
-        _ change: AuditWriter.HealthChange, _ readiness: Readiness, _ logger: Logger, capacity: Int
+        _ change: AuditWriter.HealthChange, _ readiness: Readiness, _ logger: Logger, capacity: Int,
+        stallThreshold: Duration
     ) {
         switch change {
         case .writeFailed(let error):
@@ -65,6 +70,14 @@ final class AuditTrail: Sendable {
         case .accepting:
             readiness.set("audit_queue", ready: true)
             logger.notice("audit.queue_drained")
+        case .stalled:
+            readiness.set("audit_commit", ready: false)
+            let milliseconds = stallThreshold.components.seconds * 1000
+                + stallThreshold.components.attoseconds / 1_000_000_000_000_000
+            logger.error("audit.stalled", ["audit.stall_threshold_ms": .int(Int(milliseconds))])
+        case .moving:
+            readiness.set("audit_commit", ready: true)
+            logger.notice("audit.moving")
         }
     }
 

@@ -33,6 +33,11 @@ public final class AuditWriter: Sendable {
         case queueFull
         /// The queue is down to half its capacity again.
         case accepting
+        /// Entries have waited `stallThreshold` without any commit finishing: the writer is
+        /// stuck in a write (a disk that does not answer, a lock held by another process).
+        case stalled
+        /// A commit finished after `.stalled`.
+        case moving
     }
 
     /// Entries waiting for the writer, with their tickets.
@@ -53,14 +58,18 @@ public final class AuditWriter: Sendable {
     /// Makes the queue-confined log file storable in this Sendable class.
     private final class Confined: @unchecked Sendable {
         // Only touched on `AuditWriter.queue`, which is serial; `dispatchPrecondition` checks.
-        // The timer is created here and cancelled from any thread, which Dispatch allows.
+        // The timers are created here and cancelled from any thread, which Dispatch allows.
         let file: AuditLogFile
         let timer: any DispatchSourceTimer
         var lastCheckpointTime = MonotonicClock.nanoseconds()
 
-        init(_ file: AuditLogFile, timer: any DispatchSourceTimer) {
+        /// Watches `AuditWriter.progress` from its own queue, which a stuck write cannot block.
+        let watchdog: any DispatchSourceTimer
+
+        init(_ file: AuditLogFile, timer: any DispatchSourceTimer, watchdog: any DispatchSourceTimer) {
             self.file = file
             self.timer = timer
+            self.watchdog = watchdog
         }
     }
 
@@ -78,6 +87,9 @@ public final class AuditWriter: Sendable {
     private let counters = Mutex(AuditWriterStatistics())
     private let onHealthChange: @Sendable (HealthChange) -> Void
     private let onCheckpoint: @Sendable (Checkpoint) -> Void
+    /// When the writer last made progress (a commit ended, or work arrived at an idle writer),
+    /// and whether `.stalled` was reported since; under one lock so that reports keep order.
+    private let progress = Mutex((at: MonotonicClock.nanoseconds(), stalled: false))
 
     /// Opens the log at `configuration.path` and starts the writer.
     ///
@@ -100,18 +112,26 @@ public final class AuditWriter: Sendable {
             indexBatchSize: configuration.indexBatchSize, clock: clock)
         indexFaultAtOpen = file.indexFaultAtOpen
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        confined = Confined(file, timer: timer)
+        let watchdog = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "phigate.audit.watchdog"))
+        confined = Confined(file, timer: timer, watchdog: watchdog)
         let tick = min(configuration.checkpointInterval, configuration.recoveryProbeInterval)
         let interval = DispatchTimeInterval.nanoseconds(Self.nanoseconds(tick))
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(50))
         timer.setEventHandler { [weak self] in
             self?.tick()
         }
+        let look = DispatchTimeInterval.nanoseconds(max(Self.nanoseconds(configuration.stallThreshold) / 4, 1_000_000))
+        watchdog.schedule(deadline: .now() + look, repeating: look, leeway: .milliseconds(10))
+        watchdog.setEventHandler { [weak self] in
+            self?.watchForStall()
+        }
         timer.resume()
+        watchdog.resume()
     }
 
     deinit {
         confined.timer.cancel()
+        confined.watchdog.cancel()
     }
 
     /// True while the last write to the audit database succeeded. Readiness follows it.
@@ -171,6 +191,8 @@ public final class AuditWriter: Sendable {
             return reject(error)
         case .success(let mustSchedule):
             if mustSchedule {
+                // An idle writer has work again: its wait counts from now, not from its last commit.
+                progress.withLock { $0.at = MonotonicClock.nanoseconds() }
                 queue.async { self.drainOneGroup() }
             }
             return ticket
@@ -210,6 +232,7 @@ public final class AuditWriter: Sendable {
                 return .failure(error)
             }
         }
+        confined.watchdog.cancel()
         callbackQueue.sync {}
         try outcome.get()
     }
@@ -281,6 +304,7 @@ public final class AuditWriter: Sendable {
     }
 
     private func commit(_ group: [Pending]) {
+        defer { madeProgress() }
         do {
             let result = try confined.file.commit(group.map(\.entry))
             // Counters and health first, so that a caller woken by its ticket sees them.
@@ -354,6 +378,31 @@ public final class AuditWriter: Sendable {
         } catch {
             setHealthy(error)
             throw error
+        }
+    }
+
+    /// A commit ended, well or not: the writer is not stuck.
+    private func madeProgress() {
+        progress.withLock { progress in
+            progress.at = MonotonicClock.nanoseconds()
+            if progress.stalled {
+                progress.stalled = false
+                report(.moving)
+            }
+        }
+    }
+
+    /// Reports `.stalled` once when entries are waiting (a drain is scheduled or running) and
+    /// no commit has ended for `stallThreshold`.
+    private func watchForStall() {
+        let busy = state.withLock { $0.drainScheduled && !$0.closed }
+        let threshold = UInt64(Self.nanoseconds(configuration.stallThreshold))
+        progress.withLock { progress in
+            guard busy, !progress.stalled, MonotonicClock.nanoseconds() &- progress.at >= threshold else {
+                return
+            }
+            progress.stalled = true
+            report(.stalled)
         }
     }
 

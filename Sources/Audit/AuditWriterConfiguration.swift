@@ -24,6 +24,10 @@ public struct AuditWriterConfiguration: Sendable {
     /// `recoveryProbeInterval` or sooner) and at close. It is also the most entries a block
     /// covers. Readers see the entries not yet indexed all the same.
     public var indexBatchSize: Int
+    /// How long entries may wait without any commit finishing before the writer reports
+    /// `.stalled` (a hung disk, a lock held elsewhere); `.moving` follows the next commit.
+    /// The gateway uses its commit timeout, after which waiting requests fail anyway.
+    public var stallThreshold: Duration
 
     /// The index batch the gateway uses, which is also the largest index block
     /// ``AuditVerifier`` accepts unless told otherwise.
@@ -33,7 +37,7 @@ public struct AuditWriterConfiguration: Sendable {
         path: String, origin: String? = nil, maxGroupSize: Int = 1024,
         queueCapacity: Int = 16_384, checkpointEvery: Int64 = 1000,
         checkpointInterval: Duration = .seconds(60), recoveryProbeInterval: Duration = .seconds(1),
-        indexBatchSize: Int = defaultIndexBatchSize
+        indexBatchSize: Int = defaultIndexBatchSize, stallThreshold: Duration = .seconds(5)
     ) {
         self.path = path
         self.origin = origin
@@ -43,6 +47,7 @@ public struct AuditWriterConfiguration: Sendable {
         self.checkpointInterval = checkpointInterval
         self.recoveryProbeInterval = recoveryProbeInterval
         self.indexBatchSize = indexBatchSize
+        self.stallThreshold = stallThreshold
     }
 }
 

@@ -20,6 +20,9 @@ struct AuditHealthTests {
         ([.queueFull, .writeFailed(diskFull)], ["audit_log", "audit_queue"], "audit.unavailable"),
         ([.queueFull, .writeFailed(diskFull), .accepting], ["audit_log"], "audit.queue_drained"),
         ([.queueFull, .accepting], [], "audit.queue_drained"),
+        ([.stalled], ["audit_commit"], "audit.stalled"),
+        ([.stalled, .writeFailed(diskFull)], ["audit_commit", "audit_log"], "audit.unavailable"),
+        ([.stalled, .moving], [], "audit.moving"),
     ]
 
     @Test("readiness and the log follow the writer's health", arguments: cases.indices)
@@ -29,7 +32,7 @@ struct AuditHealthTests {
         let sink = MemoryLogSink()
         let logger = Logger(label: "test", sink: sink)
         for change in row.changes {
-            AuditTrail.report(change, readiness, logger, capacity: 8)
+            AuditTrail.report(change, readiness, logger, capacity: 8, stallThreshold: .seconds(5))
         }
         #expect(readiness.failingChecks == row.failing)
         let messages = try sink.recorded.map { line -> String in
@@ -40,14 +43,16 @@ struct AuditHealthTests {
         #expect(messages.last == row.message)
     }
 
-    @Test("a failed write is logged with its cause, and the queue with its capacity")
+    @Test("a failed write is logged with its cause, the queue with its capacity, a stall with its threshold")
     func causes() throws {
         let sink = MemoryLogSink()
         let logger = Logger(label: "test", sink: sink)
-        AuditTrail.report(.writeFailed(Self.diskFull), Readiness(), logger, capacity: 8)
-        AuditTrail.report(.queueFull, Readiness(), logger, capacity: 8)
+        let threshold = Duration.milliseconds(2500)
+        AuditTrail.report(.writeFailed(Self.diskFull), Readiness(), logger, capacity: 8, stallThreshold: threshold)
+        AuditTrail.report(.queueFull, Readiness(), logger, capacity: 8, stallThreshold: threshold)
+        AuditTrail.report(.stalled, Readiness(), logger, capacity: 8, stallThreshold: threshold)
         let lines = sink.recorded
-        try #require(lines.count == 2)
+        try #require(lines.count == 3)
         let failure = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(failure["error.code"] as? String == "write_failed")
         #expect(failure["error.store"] as? String == "disk_full")
@@ -55,5 +60,7 @@ struct AuditHealthTests {
         #expect(failure["error.message"] as? String == "database or disk is full")
         let full = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(full["audit.queue_capacity"] as? Int == 8)
+        let stalled = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        #expect(stalled["audit.stall_threshold_ms"] as? Int == 2500)
     }
 }

@@ -144,6 +144,28 @@ struct WriterTests {
         try writer.close()
     }
 
+    @Test("entries waiting past the stall threshold are reported once, and the next commit says so")
+    func stall() throws {
+        let directory = try TemporaryDirectory()
+        var configuration = Samples.configuration(directory)
+        configuration.stallThreshold = .milliseconds(100)
+        let health = Recorder<AuditWriter.HealthChange>()
+        let writer = try AuditWriter(
+            configuration: configuration, signingKey: Samples.signingKey, onHealthChange: { health.record($0) })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(health.all.isEmpty, "an idle writer is not stalled, however long since its last commit")
+        writer.suspendForTesting()
+        let tickets = (0..<3).map { writer.append(Samples.entry($0)) }
+        #expect(eventually { health.all == [.stalled] })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(health.all == [.stalled], "reported once while it lasts")
+        writer.resumeForTesting()
+        #expect(try tickets.map { try $0.wait(timeout: .seconds(10)).get() } == [1, 2, 3])
+        #expect(eventually { health.all == [.stalled, .moving] })
+        #expect(writer.isHealthy, "a stall that ends in a commit is not a failed write")
+        try writer.close()
+    }
+
     @Test("a ticket wakes every waiter and callback once, and a waiter may time out first")
     func ticketWaiters() throws {
         let directory = try TemporaryDirectory()
