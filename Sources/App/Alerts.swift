@@ -23,6 +23,13 @@ final class Alerts: Sendable {
         return try Outbox.enqueue(event: event, in: database, clock: clock)
     }
 
+    /// Adds `event`, built by the caller with an id of its choosing, like ``enqueue(_:payload:in:)``.
+    /// Throws `.duplicateEvent` when an event with that id was added before.
+    @discardableResult
+    func enqueue(_ event: WebhookEvent, in database: Database) throws(WebhookError) -> Int {
+        try Outbox.enqueue(event: event, in: database, clock: clock)
+    }
+
     /// Wakes the dispatcher after the transaction that enqueued events has committed.
     func deliverSoon() {
         dispatcher.poke()

@@ -78,22 +78,9 @@ public final class Gateway: Sendable {
         }
 
         let readiness = self.readiness
+        let checkpointAlerts = CheckpointAlerts(pool: pool, alerts: alerts, logger: logger)
         trail = try AuditTrail(configuration: configuration, readiness: readiness, logger: logger) { checkpoint in
-            var payload = JSONObjectWriter()
-            payload.add("size", checkpoint.size)
-            payload.add("head_hash", Base64.encode(checkpoint.headHash))
-            payload.add("signed_at", checkpoint.signedAt)
-            payload.add("signed_note", checkpoint.signedNote)
-            do {
-                try pool.with { session in
-                    try session.database.transaction {
-                        try alerts.enqueue(WebhookEventType.auditCheckpoint, payload: payload, in: session.database)
-                    }
-                }
-                alerts.deliverSoon()
-            } catch {
-                logger.error("webhooks.checkpoint_enqueue_failed", ["audit.size": .int(Int(checkpoint.size))])
-            }
+            checkpointAlerts.raise(checkpoint)
         }
         let metrics = ServerMetrics()
         let trail = self.trail
@@ -130,6 +117,7 @@ public final class Gateway: Sendable {
         }
         server = try HTTPServer(configuration: serverConfiguration, router: router, metrics: metrics, logger: logger)
         try trail.recordStart(version: GatewayVersion.current, rebuildIndex: rebuildAuditIndex, logger: logger)
+        checkpointAlerts.raiseNewest(from: try AuditReader.open(path: trail.path))
         background = BackgroundTasks(pool: pool, trail: trail, alerts: alerts, logger: logger, readiness: readiness)
         background.ingestAdministrativeChanges()
     }
