@@ -729,3 +729,92 @@ def test_an_edited_index_is_reported_then_rebuilt_with_an_entry_saying_why(tmp_p
     assert len([line for line in offline.stdout.splitlines() if '"fhir.read"' in line]) == 8
     verified = cli(data_dir, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_proxied_read_names_the_user_their_role_and_the_system(gateway):
+    server, passwords, _, compliance, _ = gateway
+    system = login(server, "ehr.demo", passwords["ehr.demo"])
+    agent = 'Epic-Bridge/4.2 (Linux; x86_64) "night shift" build=77; \\path'
+    response, request_id = send(server, {**system, "X-On-Behalf-Of": "dr.demo", "User-Agent": agent},
+                                "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200, response.text
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["action"], entry["outcome"], entry["status"]) == \
+        ("fhir.read", "fhir.read", "allowed", 200)
+    assert entry["actor"] == "dr.demo"
+    assert entry["roles"] == ["clinician"]
+    assert entry["proxy"] == "ehr.demo"
+    assert entry["patient"] == "demo-pat-0001"
+    assert entry["resources"] == ["Patient/demo-pat-0001"]
+    assert entry["purpose"] == "TREAT"
+    assert entry["user_agent"] == agent
+    # The accounting of disclosures names the user as recipient and the system it came through.
+    rows = requests.get(server.url("/audit/disclosures"), headers=compliance, params={"patient": "demo-pat-0001"},
+                        timeout=30).json()["disclosures"]
+    row = next(r for r in rows if r["request_id"] == request_id)
+    assert row == {"date": row["date"], "recipient": "dr.demo", "through": "ehr.demo", "roles": ["clinician"],
+                   "purpose": "TREAT", "what": ["Patient/demo-pat-0001"], "seq": entry["seq"],
+                   "request_id": request_id}
+
+
+def test_the_user_agent_is_kept_to_its_first_256_characters(gateway):
+    server, _, clinician, *_ = gateway
+    agent = "x" * 250 + "-tail-beyond-256"
+    response, request_id = send(server, {**clinician, "User-Agent": agent}, "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200
+    assert recorded(server, request_id)["user_agent"] == agent[:256]
+
+
+@pytest.mark.parametrize("name, roles", [
+    ("registrar.demo", ["registrar"]), ("ehr.demo", ["ehr-system"]), ("compliance.demo", ["compliance"]),
+])
+def test_a_successful_login_records_the_accounts_roles(gateway, name, roles):
+    server, passwords, *_ = gateway
+    response, request_id = send(server, {}, "POST", "/auth/login",
+                                json.dumps({"username": name, "password": passwords[name]}).encode())
+    assert response.status_code == 200, response.text
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["action"], entry["outcome"], entry["status"]) == \
+        ("auth.login", "auth.login", "allowed", 200)
+    assert entry["actor"] == name
+    assert entry["roles"] == roles
+    assert "proxy" not in entry and "details" not in entry
+
+
+def test_a_lockout_is_an_entry_for_the_locked_account():
+    """auth.lockout_threshold (5 by default) wrong passwords lock the name: the fifth failure is
+    answered 401 and adds an auth.lockout entry; while locked, even the right password is a 429."""
+    server, passwords = demo_server()
+    try:
+        attempts = []
+        for _ in range(5):
+            # Another spelling of the same canonical name shares its budget.
+            response, request_id = send(server, {}, "POST", "/auth/login",
+                                        json.dumps({"username": " Security.Demo ", "password": "wrong-" * 3}).encode())
+            attempts.append((response.status_code, request_id))
+        assert [status for status, _ in attempts] == [401] * 5
+        locked, locked_id = send(server, {}, "POST", "/auth/login",
+                                 json.dumps({"username": "security.demo", "password": passwords["security.demo"]}
+                                            ).encode())
+        assert locked.status_code == 429
+        assert locked.headers["Retry-After"] == "900"
+        log = entries(server.data_dir)
+        lockouts = [e for e in log if e["event"] == "auth.lockout"]
+        assert len(lockouts) == 1, lockouts
+        lockout = lockouts[0]
+        assert lockout["actor"] == "security.demo"
+        assert (lockout["action"], lockout["outcome"], lockout["status"]) == ("auth.login", "denied", 429)
+        assert lockout["request_id"] == attempts[-1][1], "the failure that started the lockout"
+        assert "roles" not in lockout
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", lockout["details"]["locked_until"])
+        by_request = {e.get("request_id"): e for e in log if e["event"] == "auth.login"}
+        for status, request_id in attempts:
+            failed = by_request[request_id]
+            assert (failed["actor"], failed["outcome"], failed["status"]) == ("security.demo", "denied", 401)
+            assert failed["details"]["reason"] == "wrong_password"
+        refused = by_request[locked_id]
+        assert (refused["actor"], refused["outcome"], refused["status"]) == ("security.demo", "denied", 429)
+        assert refused["details"]["reason"] == "locked"
+        assert lockout["seq"] == by_request[attempts[-1][1]]["seq"] + 1
+    finally:
+        server.stop()
