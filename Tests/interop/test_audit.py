@@ -818,3 +818,94 @@ def test_a_lockout_is_an_entry_for_the_locked_account():
         assert lockout["seq"] == by_request[attempts[-1][1]]["seq"] + 1
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def anchored_log(tmp_path_factory):
+    """A stopped demo gateway's data directory (checkpoints every 5 entries), with an anchor
+    taken from GET /audit/checkpoints while it ran and the size that anchor signs."""
+    data_dir = str(tmp_path_factory.mktemp("anchored") / "data")
+    server, passwords = demo_server(data_dir=data_dir, env={"PHIGATE_AUDIT_CHECKPOINT_EVERY": "5"})
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, clinician, 40)
+        listed = requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30)
+        assert listed.status_code == 200, listed.text
+        latest = listed.json()["checkpoints"][-1]
+        # Entries written after the anchor was taken, as on a gateway that goes on serving.
+        read_patient(server, clinician, 7)
+    finally:
+        server.stop()
+    anchor = os.path.join(os.path.dirname(data_dir), "anchor.txt")
+    with open(anchor, "w") as file:
+        file.write(latest["signed_note"] + "\n")  # as `jq -r` writes it
+    return data_dir, anchor, latest["size"]
+
+
+def verify_json(data_dir, db, *args):
+    out = cli(data_dir, "audit", "verify", "--db", db, "--public-key", os.path.join(data_dir, "audit-signing.pub"),
+              "--checkpoint-every", "5", *args)
+    return out, json.loads(out.stdout) if "--json" in args else None
+
+
+def test_an_anchor_from_the_checkpoints_endpoint_verifies_the_log(anchored_log):
+    data_dir, anchor, size = anchored_log
+    assert size >= 40
+    db = os.path.join(data_dir, "audit.sqlite")
+    out, _ = verify_json(data_dir, db, "--anchor", anchor)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("audit log OK: ") and ", anchor matched" in out.stdout, out.stdout
+    out, report = verify_json(data_dir, db, "--anchor", anchor, "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert report["ok"] is True and "first_bad" not in report
+    assert report["head_seq"] > size and report["checkpoint_every"] == 5
+
+
+def test_a_tail_deleted_with_its_checkpoints_is_caught_only_by_the_anchor(anchored_log, tmp_path):
+    data_dir, anchor, size = anchored_log
+    kept = size - 2
+    copy = copy_log(data_dir, tmp_path)
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    # What someone covering their tracks deletes: the entries, the checkpoints that sign them
+    # and the index blocks that describe them.
+    db.execute("DELETE FROM audit_log WHERE seq > ?", (kept,))
+    db.execute("DELETE FROM audit_checkpoints WHERE size > ?", (kept,))
+    db.execute("DELETE FROM audit_blocks WHERE last_seq > ?", (kept,))
+    db.execute("DELETE FROM audit_terms WHERE block NOT IN (SELECT first_seq FROM audit_blocks)")
+    db.commit()
+    db.close()
+    without, report = verify_json(data_dir, copy, "--json")
+    assert without.returncode == 0, without.stdout + without.stderr
+    assert report["ok"] is True and report["head_seq"] == kept
+    out, report = verify_json(data_dir, copy, "--anchor", anchor, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert report["ok"] is False
+    assert report["first_bad"] == {"seq": kept + 1, "reason": "anchor_not_reached", "suspect_from": kept + 1,
+                                   "message": f"the anchor signs {size} entries; the log has {kept}"}
+    plain, _ = verify_json(data_dir, copy, "--anchor", anchor)
+    assert plain.returncode == 1
+    assert f"FAILED verification at entry {kept + 1}: anchor_not_reached" in plain.stdout, plain.stdout
+
+
+def test_two_swapped_rows_are_named_at_the_first_of_them(anchored_log, tmp_path):
+    data_dir, _, _ = anchored_log
+    copy = copy_log(data_dir, tmp_path)
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    rows = {seq: (prev, entry, digest) for seq, prev, entry, digest in
+            db.execute("SELECT seq, prev_hash, entry, hash FROM audit_log WHERE seq IN (30, 31)")}
+    for seq, other in ((30, 31), (31, 30)):
+        db.execute("UPDATE audit_log SET prev_hash = ?, entry = ?, hash = ? WHERE seq = ?", (*rows[other], seq))
+    db.commit()
+    db.close()
+    out, report = verify_json(data_dir, copy, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert report["first_bad"] == {"seq": 30, "reason": "seq_mismatch", "suspect_from": 30,
+                                   "message": "the row holds the entry written as 31"}
+    plain, _ = verify_json(data_dir, copy)
+    assert plain.returncode == 1
+    assert "FAILED verification at entry 30: seq_mismatch" in plain.stdout, plain.stdout
