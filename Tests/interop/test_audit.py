@@ -909,3 +909,46 @@ def test_two_swapped_rows_are_named_at_the_first_of_them(anchored_log, tmp_path)
     plain, _ = verify_json(data_dir, copy)
     assert plain.returncode == 1
     assert "FAILED verification at entry 30: seq_mismatch" in plain.stdout, plain.stdout
+
+
+@pytest.fixture(scope="module")
+def non_compliance(gateway):
+    """A token for each role but compliance, keyed by role."""
+    server, passwords, clinician, _, registrar = gateway
+    return {"clinician": clinician, "registrar": registrar,
+            "security-admin": login(server, "security.demo", passwords["security.demo"]),
+            "ehr-system": login(server, "ehr.demo", passwords["ehr.demo"])}
+
+
+AUDIT_ENDPOINTS = [
+    ("/audit/events", "audit.query"),
+    ("/audit/events/1", "audit.query"),
+    ("/audit/verify", "audit.verify"),
+    ("/audit/checkpoints", "audit.checkpoints"),
+    ("/audit/disclosures?patient=demo-pat-0001", "audit.disclosures"),
+    ("/audit/export?format=ndjson", "audit.export"),
+]
+
+
+@pytest.mark.parametrize("role", ["clinician", "registrar", "security-admin", "ehr-system"])
+@pytest.mark.parametrize("target, event", AUDIT_ENDPOINTS)
+def test_every_audit_endpoint_is_for_compliance_only(gateway, non_compliance, role, target, event):
+    """Docs/API.md: the audit endpoints are for compliance accounts only, /audit/checkpoints
+    included; only /audit/public-key is public."""
+    server = gateway[0]
+    response, request_id = send(server, non_compliance[role], "GET", target)
+    assert response.status_code == 403, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["detail"] == "The audit log is for compliance accounts."
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["outcome"], entry["status"]) == (event, "denied", 403)
+    assert entry["roles"] == [role]
+
+
+def test_the_public_key_needs_no_account(gateway):
+    server = gateway[0]
+    response = requests.get(server.url("/audit/public-key"), timeout=30)
+    assert response.status_code == 200
+    assert set(response.json()) == {"key_name", "verifier_key", "public_key_pem"}
+    with open(os.path.join(server.data_dir, "audit-signing.pub")) as file:
+        assert response.json()["public_key_pem"] == file.read()
