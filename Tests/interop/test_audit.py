@@ -952,3 +952,43 @@ def test_the_public_key_needs_no_account(gateway):
     assert set(response.json()) == {"key_name", "verifier_key", "public_key_pem"}
     with open(os.path.join(server.data_dir, "audit-signing.pub")) as file:
         assert response.json()["public_key_pem"] == file.read()
+
+
+REPORT_FIELDS = {"ok", "entries_checked", "checkpoints_checked", "head_seq", "head_hash", "latest_checkpoint_size",
+                 "entries_after_last_checkpoint", "checkpoint_every", "index_checked", "index_blocks_checked"}
+
+
+def test_the_verify_endpoint_answers_200_with_ok_false_for_a_failed_log(tmp_path):
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    try:
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, login(server, "dr.demo", passwords["dr.demo"]), 3)
+        clean = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60)
+        assert clean.status_code == 200
+        assert set(clean.json()) == REPORT_FIELDS and clean.json()["ok"] is True
+        db = sqlite3.connect(os.path.join(data_dir, "audit.sqlite"))
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+        seq, entry = next((seq, bytes(entry)) for seq, entry in
+                          db.execute("SELECT seq, entry FROM audit_log ORDER BY seq")
+                          if b'"event":"fhir.read"' in bytes(entry))
+        db.execute("UPDATE audit_log SET entry = ? WHERE seq = ?",
+                   (bytes(entry).replace(b'"allowed"', b'"denied"'), seq))
+        db.commit()
+        db.close()
+        failed, request_id = send(server, compliance, "GET", "/audit/verify")
+        assert failed.status_code == 200, failed.text
+        assert failed.headers["Content-Type"].startswith("application/json")
+        report = failed.json()
+        assert set(report) == REPORT_FIELDS | {"first_bad"}
+        assert report["ok"] is False
+        assert report["first_bad"] == {"seq": seq, "reason": "hash_mismatch", "suspect_from": seq,
+                                       "message": "the stored hash does not match the entry"}
+        assert report["entries_checked"] == report["head_seq"] and len(report["head_hash"]) == 64
+        # The call was answered, so its own entry says allowed, whatever the log it found.
+        recorded_call = next(e for e in events(server, compliance, event="audit.verify", limit=1000)
+                             if e.get("request_id") == request_id)
+        assert (recorded_call["outcome"], recorded_call["status"]) == ("allowed", 200)
+    finally:
+        server.stop()

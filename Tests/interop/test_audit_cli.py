@@ -313,3 +313,17 @@ def test_an_edited_index_fails_verification_by_name(log_dir, tmp_path, statement
 def test_the_untouched_log_reports_its_index(log_dir):
     report = json.loads(cli(log_dir, "audit", "verify", "--json").stdout)
     assert report["ok"] and report["index_checked"] and report["index_blocks_checked"] >= 1
+
+
+def test_key_name_sets_the_name_checkpoints_must_be_signed_under(log_dir):
+    db = sqlite3.connect(f"file:{log_dir}/audit.sqlite?mode=ro", uri=True)
+    (first,) = db.execute("SELECT min(size) FROM audit_checkpoints").fetchone()
+    db.close()
+    right = cli(log_dir, "audit", "verify", "--key-name", "phigate.local/audit", "--json")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert json.loads(right.stdout)["ok"] is True
+    wrong = cli(log_dir, "audit", "verify", "--key-name", "other.example/audit", "--json")
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert json.loads(wrong.stdout)["first_bad"] == {
+        "seq": first, "reason": "checkpoint_signature", "suspect_from": 1,
+        "message": f"checkpoint {first}: no valid signature from the audit key"}
