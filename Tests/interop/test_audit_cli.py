@@ -327,3 +327,12 @@ def test_key_name_sets_the_name_checkpoints_must_be_signed_under(log_dir):
     assert json.loads(wrong.stdout)["first_bad"] == {
         "seq": first, "reason": "checkpoint_signature", "suspect_from": 1,
         "message": f"checkpoint {first}: no valid signature from the audit key"}
+
+
+def test_the_top_level_help_lists_every_option_of_verify(log_dir):
+    out = subprocess.run([phigate_bin(), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    usage = out.stdout[out.stdout.index("phigate audit verify"):out.stdout.index("phigate audit export")]
+    for option in ("--db FILE", "--public-key FILE", "--key-name NAME", "--anchor FILE", "--checkpoint-every N",
+                   "--json"):
+        assert f"[{option}]" in usage, usage
