@@ -992,3 +992,41 @@ def test_the_verify_endpoint_answers_200_with_ok_false_for_a_failed_log(tmp_path
         assert (recorded_call["outcome"], recorded_call["status"]) == ("allowed", 200)
     finally:
         server.stop()
+
+
+def test_cef_names_the_seq_roles_status_proxy_and_agent(gateway):
+    server, passwords, _, compliance, _ = gateway
+    system = login(server, "ehr.demo", passwords["ehr.demo"])
+    agent = "Bridge/1.0 build=7 \\x"
+    response, request_id = send(server, {**system, "X-On-Behalf-Of": "dr.demo", "User-Agent": agent},
+                                "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200
+    seq = recorded(server, request_id)["seq"]
+    line = requests.get(server.url("/audit/export"), headers=compliance, timeout=60,
+                        params={"format": "cef", "cursor": seq - 1, "limit": 1}).text.rstrip("\n")
+    assert line.startswith("CEF:0|phigate|phigate|") and "|fhir.read|fhir.read|3|" in line, line
+    fields = line.split("|", 7)[7]
+    assert fields.startswith("rt=") and f" externalId={seq} suser=dr.demo act=fhir.read outcome=allowed " \
+        "cn1Label=status cn1=200 spriv=clinician cs6Label=proxy cs6=ehr.demo " in fields, fields
+    assert f" cs4Label=request_id cs4={request_id} " in fields
+    assert fields.endswith(" requestClientApplication=Bridge/1.0 build\\=7 \\\\x"), fields
+
+
+@pytest.mark.parametrize("params, content_type", [
+    ({}, "application/x-ndjson"),
+    ({"format": "ndjson"}, "application/x-ndjson"),
+    ({"format": "fhir"}, "application/fhir+ndjson"),
+    ({"format": "cef"}, "text/plain; charset=utf-8"),
+])
+def test_export_content_type_per_format_and_ndjson_by_default(gateway, params, content_type):
+    server, _, _, compliance, _ = gateway
+    response = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "limit": 2},
+                            timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    name = params.get("format", "ndjson")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="phigate-audit.{name}"'
+    lines = response.text.splitlines()
+    assert len(lines) == 2
+    if name == "ndjson":
+        assert [json.loads(line)["seq"] for line in lines] == [1, 2]
