@@ -34,7 +34,8 @@ public struct AuditEntry: Sendable, Hashable {
     public var patient: String?
     /// The exact resources disclosed, as "Type/id".
     public var resources: [String]
-    /// Purpose of use, e.g. "treatment" or "break-glass".
+    /// Purpose of use as an HL7 v3 PurposeOfUse code (`Policy.Purpose`): "TREAT" for treatment,
+    /// "BTG" for break-glass, "HOPERAT", "HCOMPL" or "HSYSADMIN"; nil when none was decided.
     public var purpose: String?
     /// The break-glass grant id the request used.
     public var grant: String?

@@ -17,7 +17,8 @@ enum CommandLineInterface {
           phigate user add NAME --role ROLE [--practitioner ID] [--password-stdin]
           phigate user list | disable NAME  manage accounts
           phigate care assign NAME PATIENT  record an explicit care relationship
-          phigate audit verify [--db FILE] [--public-key FILE] [--anchor FILE]
+          phigate audit verify [--db FILE] [--public-key FILE] [--key-name NAME] [--anchor FILE]
+                               [--checkpoint-every N] [--json]
           phigate audit export --format ndjson|fhir|cef [filters]
           phigate --version                 print the version
           phigate --help                    print this help

@@ -729,3 +729,304 @@ def test_an_edited_index_is_reported_then_rebuilt_with_an_entry_saying_why(tmp_p
     assert len([line for line in offline.stdout.splitlines() if '"fhir.read"' in line]) == 8
     verified = cli(data_dir, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_proxied_read_names_the_user_their_role_and_the_system(gateway):
+    server, passwords, _, compliance, _ = gateway
+    system = login(server, "ehr.demo", passwords["ehr.demo"])
+    agent = 'Epic-Bridge/4.2 (Linux; x86_64) "night shift" build=77; \\path'
+    response, request_id = send(server, {**system, "X-On-Behalf-Of": "dr.demo", "User-Agent": agent},
+                                "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200, response.text
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["action"], entry["outcome"], entry["status"]) == \
+        ("fhir.read", "fhir.read", "allowed", 200)
+    assert entry["actor"] == "dr.demo"
+    assert entry["roles"] == ["clinician"]
+    assert entry["proxy"] == "ehr.demo"
+    assert entry["patient"] == "demo-pat-0001"
+    assert entry["resources"] == ["Patient/demo-pat-0001"]
+    assert entry["purpose"] == "TREAT"
+    assert entry["user_agent"] == agent
+    # The accounting of disclosures names the user as recipient and the system it came through.
+    rows = requests.get(server.url("/audit/disclosures"), headers=compliance, params={"patient": "demo-pat-0001"},
+                        timeout=30).json()["disclosures"]
+    row = next(r for r in rows if r["request_id"] == request_id)
+    assert row == {"date": row["date"], "recipient": "dr.demo", "through": "ehr.demo", "roles": ["clinician"],
+                   "purpose": "TREAT", "what": ["Patient/demo-pat-0001"], "seq": entry["seq"],
+                   "request_id": request_id}
+
+
+def test_the_user_agent_is_kept_to_its_first_256_characters(gateway):
+    server, _, clinician, *_ = gateway
+    agent = "x" * 250 + "-tail-beyond-256"
+    response, request_id = send(server, {**clinician, "User-Agent": agent}, "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200
+    assert recorded(server, request_id)["user_agent"] == agent[:256]
+
+
+@pytest.mark.parametrize("name, roles", [
+    ("registrar.demo", ["registrar"]), ("ehr.demo", ["ehr-system"]), ("compliance.demo", ["compliance"]),
+])
+def test_a_successful_login_records_the_accounts_roles(gateway, name, roles):
+    server, passwords, *_ = gateway
+    response, request_id = send(server, {}, "POST", "/auth/login",
+                                json.dumps({"username": name, "password": passwords[name]}).encode())
+    assert response.status_code == 200, response.text
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["action"], entry["outcome"], entry["status"]) == \
+        ("auth.login", "auth.login", "allowed", 200)
+    assert entry["actor"] == name
+    assert entry["roles"] == roles
+    assert "proxy" not in entry and "details" not in entry
+
+
+def test_a_lockout_is_an_entry_for_the_locked_account():
+    """auth.lockout_threshold (5 by default) wrong passwords lock the name: the fifth failure is
+    answered 401 and adds an auth.lockout entry; while locked, even the right password is a 429."""
+    server, passwords = demo_server()
+    try:
+        attempts = []
+        for _ in range(5):
+            # Another spelling of the same canonical name shares its budget.
+            response, request_id = send(server, {}, "POST", "/auth/login",
+                                        json.dumps({"username": " Security.Demo ", "password": "wrong-" * 3}).encode())
+            attempts.append((response.status_code, request_id))
+        assert [status for status, _ in attempts] == [401] * 5
+        locked, locked_id = send(server, {}, "POST", "/auth/login",
+                                 json.dumps({"username": "security.demo", "password": passwords["security.demo"]}
+                                            ).encode())
+        assert locked.status_code == 429
+        assert locked.headers["Retry-After"] == "900"
+        log = entries(server.data_dir)
+        lockouts = [e for e in log if e["event"] == "auth.lockout"]
+        assert len(lockouts) == 1, lockouts
+        lockout = lockouts[0]
+        assert lockout["actor"] == "security.demo"
+        assert (lockout["action"], lockout["outcome"], lockout["status"]) == ("auth.login", "denied", 429)
+        assert lockout["request_id"] == attempts[-1][1], "the failure that started the lockout"
+        assert "roles" not in lockout
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", lockout["details"]["locked_until"])
+        by_request = {e.get("request_id"): e for e in log if e["event"] == "auth.login"}
+        for status, request_id in attempts:
+            failed = by_request[request_id]
+            assert (failed["actor"], failed["outcome"], failed["status"]) == ("security.demo", "denied", 401)
+            assert failed["details"]["reason"] == "wrong_password"
+        refused = by_request[locked_id]
+        assert (refused["actor"], refused["outcome"], refused["status"]) == ("security.demo", "denied", 429)
+        assert refused["details"]["reason"] == "locked"
+        assert lockout["seq"] == by_request[attempts[-1][1]]["seq"] + 1
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def anchored_log(tmp_path_factory):
+    """A stopped demo gateway's data directory (checkpoints every 5 entries), with an anchor
+    taken from GET /audit/checkpoints while it ran and the size that anchor signs."""
+    data_dir = str(tmp_path_factory.mktemp("anchored") / "data")
+    server, passwords = demo_server(data_dir=data_dir, env={"PHIGATE_AUDIT_CHECKPOINT_EVERY": "5"})
+    try:
+        clinician = login(server, "dr.demo", passwords["dr.demo"])
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, clinician, 40)
+        listed = requests.get(server.url("/audit/checkpoints"), headers=compliance, timeout=30)
+        assert listed.status_code == 200, listed.text
+        latest = listed.json()["checkpoints"][-1]
+        # Entries written after the anchor was taken, as on a gateway that goes on serving.
+        read_patient(server, clinician, 7)
+    finally:
+        server.stop()
+    anchor = os.path.join(os.path.dirname(data_dir), "anchor.txt")
+    with open(anchor, "w") as file:
+        file.write(latest["signed_note"] + "\n")  # as `jq -r` writes it
+    return data_dir, anchor, latest["size"]
+
+
+def verify_json(data_dir, db, *args):
+    out = cli(data_dir, "audit", "verify", "--db", db, "--public-key", os.path.join(data_dir, "audit-signing.pub"),
+              "--checkpoint-every", "5", *args)
+    return out, json.loads(out.stdout) if "--json" in args else None
+
+
+def test_an_anchor_from_the_checkpoints_endpoint_verifies_the_log(anchored_log):
+    data_dir, anchor, size = anchored_log
+    assert size >= 40
+    db = os.path.join(data_dir, "audit.sqlite")
+    out, _ = verify_json(data_dir, db, "--anchor", anchor)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("audit log OK: ") and ", anchor matched" in out.stdout, out.stdout
+    out, report = verify_json(data_dir, db, "--anchor", anchor, "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert report["ok"] is True and "first_bad" not in report
+    assert report["head_seq"] > size and report["checkpoint_every"] == 5
+
+
+def test_a_tail_deleted_with_its_checkpoints_is_caught_only_by_the_anchor(anchored_log, tmp_path):
+    data_dir, anchor, size = anchored_log
+    kept = size - 2
+    copy = copy_log(data_dir, tmp_path)
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    # What someone covering their tracks deletes: the entries, the checkpoints that sign them
+    # and the index blocks that describe them.
+    db.execute("DELETE FROM audit_log WHERE seq > ?", (kept,))
+    db.execute("DELETE FROM audit_checkpoints WHERE size > ?", (kept,))
+    db.execute("DELETE FROM audit_blocks WHERE last_seq > ?", (kept,))
+    db.execute("DELETE FROM audit_terms WHERE block NOT IN (SELECT first_seq FROM audit_blocks)")
+    db.commit()
+    db.close()
+    without, report = verify_json(data_dir, copy, "--json")
+    assert without.returncode == 0, without.stdout + without.stderr
+    assert report["ok"] is True and report["head_seq"] == kept
+    out, report = verify_json(data_dir, copy, "--anchor", anchor, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert report["ok"] is False
+    assert report["first_bad"] == {"seq": kept + 1, "reason": "anchor_not_reached", "suspect_from": kept + 1,
+                                   "message": f"the anchor signs {size} entries; the log has {kept}"}
+    plain, _ = verify_json(data_dir, copy, "--anchor", anchor)
+    assert plain.returncode == 1
+    assert f"FAILED verification at entry {kept + 1}: anchor_not_reached" in plain.stdout, plain.stdout
+
+
+def test_two_swapped_rows_are_named_at_the_first_of_them(anchored_log, tmp_path):
+    data_dir, _, _ = anchored_log
+    copy = copy_log(data_dir, tmp_path)
+    db = sqlite3.connect(copy)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+    rows = {seq: (prev, entry, digest) for seq, prev, entry, digest in
+            db.execute("SELECT seq, prev_hash, entry, hash FROM audit_log WHERE seq IN (30, 31)")}
+    for seq, other in ((30, 31), (31, 30)):
+        db.execute("UPDATE audit_log SET prev_hash = ?, entry = ?, hash = ? WHERE seq = ?", (*rows[other], seq))
+    db.commit()
+    db.close()
+    out, report = verify_json(data_dir, copy, "--json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert report["first_bad"] == {"seq": 30, "reason": "seq_mismatch", "suspect_from": 30,
+                                   "message": "the row holds the entry written as 31"}
+    plain, _ = verify_json(data_dir, copy)
+    assert plain.returncode == 1
+    assert "FAILED verification at entry 30: seq_mismatch" in plain.stdout, plain.stdout
+
+
+@pytest.fixture(scope="module")
+def non_compliance(gateway):
+    """A token for each role but compliance, keyed by role."""
+    server, passwords, clinician, _, registrar = gateway
+    return {"clinician": clinician, "registrar": registrar,
+            "security-admin": login(server, "security.demo", passwords["security.demo"]),
+            "ehr-system": login(server, "ehr.demo", passwords["ehr.demo"])}
+
+
+AUDIT_ENDPOINTS = [
+    ("/audit/events", "audit.query"),
+    ("/audit/events/1", "audit.query"),
+    ("/audit/verify", "audit.verify"),
+    ("/audit/checkpoints", "audit.checkpoints"),
+    ("/audit/disclosures?patient=demo-pat-0001", "audit.disclosures"),
+    ("/audit/export?format=ndjson", "audit.export"),
+]
+
+
+@pytest.mark.parametrize("role", ["clinician", "registrar", "security-admin", "ehr-system"])
+@pytest.mark.parametrize("target, event", AUDIT_ENDPOINTS)
+def test_every_audit_endpoint_is_for_compliance_only(gateway, non_compliance, role, target, event):
+    """Docs/API.md: the audit endpoints are for compliance accounts only, /audit/checkpoints
+    included; only /audit/public-key is public."""
+    server = gateway[0]
+    response, request_id = send(server, non_compliance[role], "GET", target)
+    assert response.status_code == 403, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["detail"] == "The audit log is for compliance accounts."
+    entry = recorded(server, request_id)
+    assert (entry["event"], entry["outcome"], entry["status"]) == (event, "denied", 403)
+    assert entry["roles"] == [role]
+
+
+def test_the_public_key_needs_no_account(gateway):
+    server = gateway[0]
+    response = requests.get(server.url("/audit/public-key"), timeout=30)
+    assert response.status_code == 200
+    assert set(response.json()) == {"key_name", "verifier_key", "public_key_pem"}
+    with open(os.path.join(server.data_dir, "audit-signing.pub")) as file:
+        assert response.json()["public_key_pem"] == file.read()
+
+
+REPORT_FIELDS = {"ok", "entries_checked", "checkpoints_checked", "head_seq", "head_hash", "latest_checkpoint_size",
+                 "entries_after_last_checkpoint", "checkpoint_every", "index_checked", "index_blocks_checked"}
+
+
+def test_the_verify_endpoint_answers_200_with_ok_false_for_a_failed_log(tmp_path):
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    try:
+        compliance = login(server, "compliance.demo", passwords["compliance.demo"])
+        read_patient(server, login(server, "dr.demo", passwords["dr.demo"]), 3)
+        clean = requests.get(server.url("/audit/verify"), headers=compliance, timeout=60)
+        assert clean.status_code == 200
+        assert set(clean.json()) == REPORT_FIELDS and clean.json()["ok"] is True
+        db = sqlite3.connect(os.path.join(data_dir, "audit.sqlite"))
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+        seq, entry = next((seq, bytes(entry)) for seq, entry in
+                          db.execute("SELECT seq, entry FROM audit_log ORDER BY seq")
+                          if b'"event":"fhir.read"' in bytes(entry))
+        db.execute("UPDATE audit_log SET entry = ? WHERE seq = ?",
+                   (bytes(entry).replace(b'"allowed"', b'"denied"'), seq))
+        db.commit()
+        db.close()
+        failed, request_id = send(server, compliance, "GET", "/audit/verify")
+        assert failed.status_code == 200, failed.text
+        assert failed.headers["Content-Type"].startswith("application/json")
+        report = failed.json()
+        assert set(report) == REPORT_FIELDS | {"first_bad"}
+        assert report["ok"] is False
+        assert report["first_bad"] == {"seq": seq, "reason": "hash_mismatch", "suspect_from": seq,
+                                       "message": "the stored hash does not match the entry"}
+        assert report["entries_checked"] == report["head_seq"] and len(report["head_hash"]) == 64
+        # The call was answered, so its own entry says allowed, whatever the log it found.
+        recorded_call = next(e for e in events(server, compliance, event="audit.verify", limit=1000)
+                             if e.get("request_id") == request_id)
+        assert (recorded_call["outcome"], recorded_call["status"]) == ("allowed", 200)
+    finally:
+        server.stop()
+
+
+def test_cef_names_the_seq_roles_status_proxy_and_agent(gateway):
+    server, passwords, _, compliance, _ = gateway
+    system = login(server, "ehr.demo", passwords["ehr.demo"])
+    agent = "Bridge/1.0 build=7 \\x"
+    response, request_id = send(server, {**system, "X-On-Behalf-Of": "dr.demo", "User-Agent": agent},
+                                "GET", "/fhir/Patient/demo-pat-0001")
+    assert response.status_code == 200
+    seq = recorded(server, request_id)["seq"]
+    line = requests.get(server.url("/audit/export"), headers=compliance, timeout=60,
+                        params={"format": "cef", "cursor": seq - 1, "limit": 1}).text.rstrip("\n")
+    assert line.startswith("CEF:0|phigate|phigate|") and "|fhir.read|fhir.read|3|" in line, line
+    fields = line.split("|", 7)[7]
+    assert fields.startswith("rt=") and f" externalId={seq} suser=dr.demo act=fhir.read outcome=allowed " \
+        "cn1Label=status cn1=200 spriv=clinician cs6Label=proxy cs6=ehr.demo " in fields, fields
+    assert f" cs4Label=request_id cs4={request_id} " in fields
+    assert fields.endswith(" requestClientApplication=Bridge/1.0 build\\=7 \\\\x"), fields
+
+
+@pytest.mark.parametrize("params, content_type", [
+    ({}, "application/x-ndjson"),
+    ({"format": "ndjson"}, "application/x-ndjson"),
+    ({"format": "fhir"}, "application/fhir+ndjson"),
+    ({"format": "cef"}, "text/plain; charset=utf-8"),
+])
+def test_export_content_type_per_format_and_ndjson_by_default(gateway, params, content_type):
+    server, _, _, compliance, _ = gateway
+    response = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "limit": 2},
+                            timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    name = params.get("format", "ndjson")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="phigate-audit.{name}"'
+    lines = response.text.splitlines()
+    assert len(lines) == 2
+    if name == "ndjson":
+        assert [json.loads(line)["seq"] for line in lines] == [1, 2]

@@ -397,3 +397,26 @@ def test_a_copy_in_a_directory_the_auditor_cannot_write_is_verified_and_exported
         assert sorted(os.listdir(share)) == ["audit-signing.pub", "audit.sqlite"], "nothing written beside the copy"
     finally:
         remove_share(outer)
+
+
+def test_key_name_sets_the_name_checkpoints_must_be_signed_under(log_dir):
+    db = sqlite3.connect(f"file:{log_dir}/audit.sqlite?mode=ro", uri=True)
+    (first,) = db.execute("SELECT min(size) FROM audit_checkpoints").fetchone()
+    db.close()
+    right = cli(log_dir, "audit", "verify", "--key-name", "phigate.local/audit", "--json")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert json.loads(right.stdout)["ok"] is True
+    wrong = cli(log_dir, "audit", "verify", "--key-name", "other.example/audit", "--json")
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert json.loads(wrong.stdout)["first_bad"] == {
+        "seq": first, "reason": "checkpoint_signature", "suspect_from": 1,
+        "message": f"checkpoint {first}: no valid signature from the audit key"}
+
+
+def test_the_top_level_help_lists_every_option_of_verify(log_dir):
+    out = subprocess.run([phigate_bin(), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    usage = out.stdout[out.stdout.index("phigate audit verify"):out.stdout.index("phigate audit export")]
+    for option in ("--db FILE", "--public-key FILE", "--key-name NAME", "--anchor FILE", "--checkpoint-every N",
+                   "--json"):
+        assert f"[{option}]" in usage, usage

@@ -205,6 +205,15 @@ def assert_exports_carry_the_grant(server, compliance, grant_id):
     assert [x["what"]["identifier"]["value"] for x in entities] == [grant_id]
     details = {d["type"]: d["valueString"] for d in entities[0]["detail"]}
     assert details == {"reason": "emergency-treatment", "justification": JUSTIFICATION}
+    # The activation and every access the grant allowed are coded BTG, HL7 v3 PurposeOfUse.
+    btg = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "BTG"}]}]
+    assert [json.loads(line)["purposeOfEvent"] for line in fhir] == [btg] * len(fhir)
+    reads = requests.get(server.url("/audit/export"), headers=compliance, timeout=60, params={
+        "grant": grant_id, "event": "fhir.read", "outcome": "allowed", "format": "fhir"}).text.splitlines()
+    assert reads
+    for line in reads:
+        AuditEvent.model_validate(json.loads(line))
+        assert json.loads(line)["purposeOfEvent"] == btg
     cef = requests.get(server.url("/audit/export"), headers=compliance, params={**params, "format": "cef"},
                        timeout=60).text.splitlines()
     assert cef and all(f" cs3={grant_id} " in line for line in cef)
