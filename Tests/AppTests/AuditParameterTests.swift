@@ -1,5 +1,7 @@
+import Dispatch
 import HTTP
 import Server
+import Synchronization
 import Testing
 
 @testable import App
@@ -41,5 +43,24 @@ struct AuditParameterTests {
         #expect(throws: HTTPProblem.self) { _ = try AuditRoutes.filter(big, maximumLimit: 1000) }
         let zero = [(name: "limit", value: "0")]
         #expect(throws: HTTPProblem.self) { _ = try AuditRoutes.filter(zero, maximumLimit: nil) }
+    }
+}
+
+/// The guard that lets one verification of the live log run at a time.
+@Suite("Single flight")
+struct SingleFlightTests {
+    @Test("while one caller runs, every other is turned away; after it leaves, the next may run")
+    func oneAtATime() {
+        let flight = SingleFlight()
+        let admitted = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            if flight.enter() { admitted.withLock { $0 += 1 } }
+        }
+        #expect(admitted.withLock { $0 } == 1)
+        #expect(!flight.enter())
+        flight.leave()
+        #expect(flight.enter())
+        #expect(!flight.enter())
+        flight.leave()
     }
 }
