@@ -35,8 +35,15 @@ struct AuthRoutes {
         guard mediaType == "application/json" else {
             throw HTTPProblem(status: 415, detail: "Send the body as application/json.")
         }
-        guard case .object(let fields)? = try? JSONValue.parse(request.body) else {
-            // try? is the decision here: any parse failure is the same client error.
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(request.body)
+        } catch is JSONValue.DuplicateMember {
+            throw HTTPProblem.badRequest("The body names a member twice; give each once.")
+        } catch {
+            throw HTTPProblem.badRequest("The body must be one JSON object.")
+        }
+        guard case .object(let fields) = parsed else {
             throw HTTPProblem.badRequest("The body must be one JSON object.")
         }
         return fields

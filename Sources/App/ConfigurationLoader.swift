@@ -28,6 +28,9 @@ public enum ConfigurationLoader {
             let document: JSONValue
             do {
                 document = try JSONValue.parse(bytes)
+            } catch is JSONValue.DuplicateMember {
+                throw ConfigurationError(
+                    key: "--config", message: "the configuration file names a setting twice in one object")
             } catch {
                 throw ConfigurationError(key: "--config", message: "the configuration file is not valid JSON")
             }

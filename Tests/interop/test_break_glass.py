@@ -559,6 +559,10 @@ def recorded(server, request_id):
     ("dr.demo", "GET", "/auth/me", None, 200, "auth.me", "allowed", None),
     # Activation: an unreadable body is an error; the policy's refusal and a wrong code are denials.
     ("dr.demo", "POST", "/break-glass", b"{bad", 400, "break_glass.activate", "error", None),
+    ("dr.demo", "POST", "/break-glass", b'{"patient": "demo-pat-0002", "patient": "demo-pat-0003"}', 400,
+     "break_glass.activate", "error", None),
+    ("compliance.demo", "POST", "/reviews/{grant}",
+     b'{"disposition": "unjustified", "disposition": "justified"}', 400, "review.complete", "error", "{grant}"),
     ("dr.demo", "POST", "/break-glass", b"patient=demo-pat-0003", 415, "break_glass.activate", "error", None),
     ("compliance.demo", "POST", "/break-glass", activation("000000"), 403, "break_glass.activate", "denied", None),
     ("dr.demo", "POST", "/break-glass", activation("000000", patient="demo-pat-0003"), 403, "break_glass.activate",
