@@ -26,7 +26,13 @@ struct AuthRoutes {
 
     /// Reads a JSON object body; 413 when too large, 415 for other media types, 400 for
     /// anything malformed.
-    static func jsonObject(_ request: Request) throws -> [String: JSONValue] {
+    ///
+    /// With `members`, a member outside them is a 400 too, and so is a query string: a field
+    /// spelt wrong (`note` for `notes`) must not be dropped silently.
+    static func jsonObject(_ request: Request, members: [String]? = nil) throws -> [String: JSONValue] {
+        if members != nil {
+            _ = try AuditRoutes.parameters(request, accepted: [])
+        }
         guard request.body.count <= maximumJSONBytes else {
             throw HTTPProblem(
                 status: 413, detail: "This endpoint takes at most \(maximumJSONBytes / 1024) KiB of JSON.")
@@ -45,6 +51,10 @@ struct AuthRoutes {
         }
         guard case .object(let fields) = parsed else {
             throw HTTPProblem.badRequest("The body must be one JSON object.")
+        }
+        if let members, !fields.keys.allSatisfy(members.contains) {
+            // The unknown name is not echoed: it is the caller's text.
+            throw HTTPProblem.badRequest("Unsupported member; the members are " + members.joined(separator: ", ") + ".")
         }
         return fields
     }

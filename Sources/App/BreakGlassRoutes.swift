@@ -45,7 +45,8 @@ struct BreakGlassRoutes {
         let now = trail.now / 1000
         let decision = try trail.decide(
             caller, .activateBreakGlass, note: &note, refusal: "Only clinicians may activate break-glass.")
-        let fields = try AuthRoutes.jsonObject(request)
+        let fields = try AuthRoutes.jsonObject(
+            request, members: ["patient", "reason", "justification", "totp", "acknowledge", "duration_minutes"])
         let holder = caller.effectiveAccount
         let activation = ActivationRequest(
             patientID: fields["patient"]?.stringValue ?? "", reason: fields["reason"]?.stringValue ?? "",
@@ -235,6 +236,7 @@ struct BreakGlassRoutes {
                 _ = try trail.decide(
                     caller, .endGrant(holder: existing?.holder ?? Self.nobody), note: &note,
                     refusal: "You hold no grant with that id; only its holder or a security-admin ends a grant.")
+                _ = try AuditRoutes.parameters(request, accepted: [])
                 guard existing != nil else { throw HTTPProblem.notFound("No such grant.") }
                 do {
                     let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
@@ -361,7 +363,7 @@ struct BreakGlassRoutes {
 
     /// The disposition and notes of a review body; a 400 for anything else.
     private static func reviewFields(_ request: Request) throws -> (Disposition, String) {
-        let fields = try AuthRoutes.jsonObject(request)
+        let fields = try AuthRoutes.jsonObject(request, members: ["disposition", "notes"])
         guard let name = fields["disposition"]?.stringValue, let disposition = Disposition(rawValue: name) else {
             throw HTTPProblem.badRequest("disposition is justified, unjustified or needs-follow-up.")
         }
@@ -393,7 +395,7 @@ struct BreakGlassRoutes {
 
     func confirm(_ request: Request) throws -> Response {
         try trail.audited(request, event: "auth.totp_confirm", action: "auth.totp_confirm") { caller, _ in
-            let fields = try AuthRoutes.jsonObject(request)
+            let fields = try AuthRoutes.jsonObject(request, members: ["code"])
             let code = fields["code"]?.stringValue ?? ""
             do {
                 _ = try pool.with { try $0.secondFactor.confirm(caller.account.username, code: code) }

@@ -65,7 +65,7 @@ struct WebhookAdminRoutes {
 
     /// Adds a subscriber; its id, URL and event types go into `details` for the audit entry.
     private func add(_ request: Request, details: inout [String: String]) throws -> Response {
-        let fields = try AuthRoutes.jsonObject(request)
+        let fields = try AuthRoutes.jsonObject(request, members: ["url", "events"])
         guard let urlText = fields["url"]?.stringValue else { throw HTTPProblem.badRequest("url is required.") }
         var events: Set<String> = ["*"]
         if let listed = fields["events"] {

@@ -83,6 +83,7 @@ def post(server, path, headers, body):
     ({"duration_minutes": "5"}, 400), ({"duration_minutes": 1.5}, 400), ({"duration_minutes": 1e100}, 400),
     ({"duration_minutes": 99999999999999999999999}, 400), ({"duration_minutes": None}, 400),
     ({"duration_minutes": True}, 400), ({"duration_minutes": 0}, 400), ({"duration_minutes": 100000}, 400),
+    ({"duration": 30}, 400), ({"note": "a typo must not pass unnoticed"}, 400),
 ])
 def test_activation_refuses_incomplete_requests_without_using_the_code(setup, overrides, status):
     server, _, totp, clinician, *_ = setup
@@ -545,6 +546,13 @@ def recorded(server, request_id):
      "{grant}"),
     ("dr.colleague", "POST", f"/reviews/{UNKNOWN_GRANT}", {"disposition": "justified"}, 403, "review.complete",
      "denied", UNKNOWN_GRANT),
+    ("compliance.demo", "POST", "/reviews/{grant}", {"disposition": "justified", "note": "typo"}, 400,
+     "review.complete", "error", "{grant}"),
+    ("compliance.demo", "POST", "/reviews/{grant}?disposition=unjustified", {"disposition": "justified"}, 400,
+     "review.complete", "error", "{grant}"),
+    ("dr.demo", "DELETE", "/break-glass/{grant}?force=true", None, 400, "break_glass.end", "error", "{grant}"),
+    ("dr.demo", "POST", "/break-glass?patient=demo-pat-0003", activation("000000"), 400, "break_glass.activate",
+     "error", None),
     ("compliance.demo", "GET", "/reviews?status=bogus", None, 400, "review.list", "error", None),
     ("compliance.demo", "GET", "/reviews?state=pending", None, 400, "review.list", "error", None),
     ("compliance.demo", "GET", "/reviews?status=pending&status=completed", None, 400, "review.list", "error", None),
