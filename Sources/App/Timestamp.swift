@@ -3,8 +3,12 @@ import Support
 /// Times in query strings: Unix milliseconds, or RFC 3339.
 enum Timestamp {
     /// Unix milliseconds from digits, from an RFC 3339 full-date ("2026-12-03", midnight UTC), or
-    /// from an RFC 3339 date-time: "T" and "Z" in either case, fractional seconds to nanoseconds
-    /// (truncated to milliseconds), and an offset of "Z" or "+hh:mm" / "-hh:mm".
+    /// from an RFC 3339 date-time: "T" and "Z" in either case, fractional seconds to nanoseconds,
+    /// and an offset of "Z" or "+hh:mm" / "-hh:mm".
+    ///
+    /// A time between two milliseconds is rounded up to the next: entries carry whole
+    /// milliseconds and the filters are `since <= time < until`, so the next millisecond keeps
+    /// exactly the entries the precise bound would (`until=…01.9715Z` keeps one at `.971`).
     static func milliseconds(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         if !bytes.isEmpty, bytes.allSatisfy(isDigit) { return Int64(text) }
@@ -24,6 +28,9 @@ enum Timestamp {
             guard !digits.isEmpty else { return nil }
             for (position, digit) in digits.prefix(3).enumerated() {
                 millis += digit * [100, 10, 1][position]
+            }
+            if digits.dropFirst(3).contains(where: { $0 != 0 }) {
+                millis += 1
             }
         }
         var offsetSeconds = 0
