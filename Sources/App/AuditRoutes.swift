@@ -56,8 +56,13 @@ struct AuditRoutes {
         _ request: Request, _ action: Action, event: String, _ body: () throws -> Response
     ) throws -> Response {
         let caller = try request.caller
-        let query = String((request.head.query ?? "").prefix(512))
-        let details = query.isEmpty ? [:] : ["query": query]
+        // What was asked, as sent: the query (first 2,048 characters, as for searches) and the
+        // entry a /audit/events/{seq} request named.
+        let query = String((request.head.query ?? "").prefix(2048))
+        var details = query.isEmpty ? [:] : ["query": query]
+        if let seq = request.pathParameters["seq"] {
+            details["seq"] = String(seq.prefix(32))
+        }
         let decision = try trail.authorize(
             request, caller, action, event: event, refusal: "The audit log is for compliance accounts.",
             details: details)

@@ -246,6 +246,7 @@ final class AuditTrail: Sendable {
                     time: now, event: "server.unclean_shutdown", actor: Username.Reserved.system,
                     action: "server.unclean_shutdown", outcome: "error", status: 0,
                     details: ["last_seq": String(size), "last_event": last.event]))
+            logger.warning("server.unclean_shutdown", ["audit.last_seq": .int(Int(size))])
         }
         try record(
             AuditEntry(
@@ -261,7 +262,7 @@ final class AuditTrail: Sendable {
         try record(
             AuditEntry(
                 time: now, event: Self.indexRebuiltEvent, actor: Username.Reserved.system,
-                action: "audit.index_rebuild",
+                action: Self.indexRebuiltEvent,
                 outcome: fault == nil ? "allowed" : "error", status: 0, details: details))
         let reason = LogValue.string(details["reason"] ?? "")
         let block = LogValue.int(Int(fault?.block ?? 0))

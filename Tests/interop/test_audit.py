@@ -260,8 +260,12 @@ def test_filters_paging_and_single_entries(gateway):
     second = requests.get(server.url("/audit/events"), headers=compliance,
                           params={"limit": 2, "cursor": first["next_cursor"]}, timeout=30).json()
     assert second["entries"][0]["seq"] == first["entries"][-1]["seq"] + 1
-    one = requests.get(server.url(f"/audit/events/{second['entries'][0]['seq']}"), headers=compliance, timeout=30)
+    wanted = second["entries"][0]["seq"]
+    one = requests.get(server.url(f"/audit/events/{wanted}"), headers=compliance, timeout=30)
     assert one.json() == second["entries"][0]
+    reading = events(server, compliance, event="audit.query", limit=1000)
+    assert next(e for e in reading if e.get("request_id") == one.headers["X-Request-Id"])["details"] == {
+        "seq": str(wanted)}
     assert requests.get(server.url("/audit/events/999999"), headers=compliance, timeout=30).status_code == 404
     future = requests.get(server.url("/audit/events"), headers=compliance, params={"since": "2999-01-01T00:00:00Z"},
                           timeout=30).json()
@@ -494,7 +498,12 @@ def test_kill_9_under_load_loses_no_disclosed_entry(tmp_path):
     missing = [r for r in served if r not in recorded]
     assert missing == []
     restarted = start_server(data_dir=data_dir)
-    restarted.stop()
+    try:
+        # The operator sees the crash too, not only the compliance team.
+        warned = restarted.stderr.wait_for(lambda r: r.get("msg") == "server.unclean_shutdown", 10)
+        assert warned is not None and warned["level"] == "warning" and warned["audit.last_seq"] > 0, warned
+    finally:
+        restarted.stop()
     log = entries(data_dir)
     unclean = [e for e in log if e["event"] == "server.unclean_shutdown"]
     assert len(unclean) == 1 and unclean[0]["action"] == "server.unclean_shutdown"
@@ -726,6 +735,7 @@ def test_an_edited_index_is_reported_then_rebuilt_with_an_entry_saying_why(tmp_p
         assert set(stored) <= set(exported)
         repair = events(server, compliance, event="audit.index_rebuilt")
         assert [e["details"]["reason"] for e in repair] == [reason]
+        assert repair[0]["action"] == "audit.index_rebuilt"
         assert repair[0]["outcome"] == ("allowed" if reason == "requested" else "error")
     finally:
         server.stop()
