@@ -14,8 +14,7 @@ struct AuditRoutes {
     let pool: RecordsPool
     let alerts: Alerts
     let logger: Logger
-    /// Lets one verification run at a time (see ``verify(_:)``).
-    let verification = SingleFlight()
+    let verification: LogVerification
 
     static let exportPageSize = 500
 
@@ -186,34 +185,15 @@ struct AuditRoutes {
         return Response.json(200, try AuditCanonicalEncoder.encode(entry))
     }
 
-    /// Verifies the live log. It reads and hashes every entry, which takes a core for about a
-    /// second per 50,000 entries, so only one runs at a time: a second request while one runs
-    /// gets 429 with Retry-After, rather than taking the cores that serve clinicians.
+    /// Verifies the live log, one run at a time (see ``LogVerification``): a request while one
+    /// runs gets 429 with Retry-After, rather than another core.
     private func verify(_ request: Request) throws -> Response {
         _ = try Self.parameters(request, accepted: [])
-        guard verification.enter() else {
+        guard let report = try verification.run() else {
             throw HTTPProblem(
                 status: 429,
                 detail: "A verification of the audit log is already running; try again when it has finished.",
                 headers: [("Retry-After", "5")])
-        }
-        defer { verification.leave() }
-        let database = try Database(path: trail.path, readOnly: true)
-        let report = AuditVerifier.verify(
-            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName,
-            checkpointEvery: trail.writer.configuration.checkpointEvery)
-        if !report.ok {
-            logger.error("audit.verify_failed", ["audit.seq": .int(Int(report.firstBad?.seq ?? 0))])
-            var payload = JSONObjectWriter()
-            payload.add("first_bad_seq", report.firstBad?.seq ?? 0)
-            payload.add("reason", report.firstBad?.reason.description)
-            payload.add("entries_checked", report.entriesChecked)
-            try pool.with { session in
-                try session.database.transaction {
-                    try alerts.enqueue(WebhookEventType.auditVerifyFailed, payload: payload, in: session.database)
-                }
-            }
-            alerts.deliverSoon()
         }
         return Response.json(200, Self.reportJSON(report))
     }
@@ -332,20 +312,5 @@ final class AuditExportStream: ResponseBodyStream, @unchecked Sendable {
         if let left = remaining { remaining = left - page.entries.count }
         if let next = page.nextCursor, (remaining ?? 1) > 0 { cursor = next } else { done = true }
         return out
-    }
-}
-
-/// At most one run of something at a time; callers that find it running are turned away
-/// rather than queued.
-final class SingleFlight: Sendable {
-    private let running = Atomic<Bool>(false)
-
-    /// True when the caller may run now; it must then call ``leave()``.
-    func enter() -> Bool {
-        running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-    }
-
-    func leave() {
-        running.store(false, ordering: .releasing)
     }
 }

@@ -20,6 +20,7 @@ public final class Gateway: Sendable {
     private let trail: AuditTrail
     private let dispatcher: WebhookDispatcher
     private let background: BackgroundTasks
+    private let verification: LogVerification
     /// Held while this gateway runs: a second one on the same data directory refuses to start.
     private let instanceLock: InstanceLock
 
@@ -98,8 +99,10 @@ public final class Gateway: Sendable {
         .routes(authentication: authentication)
         routes += FHIRRoutes(pool: pool, clock: clock, trail: trail, alerts: alerts, denials: denials)
             .routes(authentication: authentication)
-        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger).routes(
-            authentication: authentication)
+        let verification = LogVerification(trail: trail, pool: pool, alerts: alerts, logger: logger)
+        self.verification = verification
+        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger, verification: verification)
+            .routes(authentication: authentication)
         routes += BreakGlassRoutes(pool: pool, trail: trail, alerts: alerts, logger: logger)
             .routes(authentication: authentication)
         routes += WebhookAdminRoutes(pool: pool, trail: trail).routes(authentication: authentication)
@@ -157,6 +160,7 @@ public final class Gateway: Sendable {
         dispatcher.start()
         background.start()
         server.start()
+        verification.runInBackground()
         server.wait()
         background.stop()
         do {
