@@ -1,4 +1,5 @@
 import Audit
+import Auth
 import Crypto
 import Policy
 import Server
@@ -126,7 +127,9 @@ struct AuditRoutes {
         var cursor: Int64 = 0
         for (name, value) in items {
             switch name {
-            case "actor": filter.actor = value
+            // An account name matches in any spelling its login accepts ("Dr.Demo"); other
+            // actors ("cli:…") are matched as given.
+            case "actor": filter.actor = Username.canonical(value) ?? value
             case "patient": filter.patient = value
             case "action": filter.action = value
             case "event": filter.event = value
