@@ -30,7 +30,9 @@ struct AuditParameterTests {
 
     @Test(
         "an account name filters in any spelling its login accepts; other actors as given",
-        arguments: [(" Dr.Demo ", "dr.demo"), ("ＤＲ.demo", "dr.demo"), ("cli:Root", "cli:Root"), ("phigate", "phigate")])
+        arguments: [
+            (" Dr.Demo ", "dr.demo"), ("ＤＲ.demo", "dr.demo"), ("cli:Root", "cli:Root"), ("phigate", "phigate"),
+        ])
     func actorSpelling(given: String, filtered: String) throws {
         #expect(try AuditRoutes.filter([(name: "actor", value: given)], maximumLimit: 1000).0.actor == filtered)
     }
