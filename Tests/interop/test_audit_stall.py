@@ -1,13 +1,18 @@
-"""A stuck audit writer: another process holds the audit database's write lock, so no entry
-can commit. Disclosures fail closed when the commit timeout passes, /readyz says the writer is
-stuck (audit_commit), and both recover when the lock is released."""
+"""An audit writer in trouble while serving. Stuck: another process holds the audit database's
+write lock, so no entry can commit; disclosures fail closed when the commit timeout passes,
+/readyz says the writer is stuck (audit_commit), and both recover when the lock is released.
+Full: the file system has no space left; disclosures fail closed, /readyz says the log cannot
+be written (audit_log), and both recover when space returns."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 import time
 
+import pytest
 import requests
 
 from test_audit import cli, demo_server, entries, login
@@ -57,3 +62,66 @@ def test_a_writer_held_by_a_lock_fails_closed_reports_not_ready_and_recovers(tmp
     # whose response was a 503, never a 200 without its entry.
     reads = [e for e in entries(data_dir) if e["event"] == "fhir.read"]
     assert len(reads) == 3 and all(e["status"] == 200 for e in reads)
+
+
+def fill(directory):
+    """Writes a file in `directory` until its file system is full; returns its path."""
+    path = os.path.join(directory, "filler")
+    chunk = b"\0" * (1 << 20)
+    with open(path, "wb", buffering=0) as file:
+        while True:
+            try:
+                file.write(chunk)
+            except OSError:
+                break
+        for size in (1 << 16, 1 << 12, 1 << 9):
+            while True:
+                try:
+                    file.write(b"\0" * size)
+                except OSError:
+                    break
+    return path
+
+
+def test_a_full_disk_fails_closed_and_recovers_when_space_returns(tmp_path):
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs as the data directory's file system")
+    mountpoint = str(tmp_path / "small")
+    os.mkdir(mountpoint)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs", mountpoint],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    data_dir = os.path.join(mountpoint, "data")
+    try:
+        server, passwords = demo_server(data_dir=data_dir)
+        try:
+            headers = login(server, "dr.demo", passwords["dr.demo"])
+            assert requests.get(server.url(PATIENT), headers=headers, timeout=30).status_code == 200
+            filler = fill(mountpoint)
+            # Once the WAL must grow, the commit fails: no response after that discloses PHI.
+            statuses = []
+            for _ in range(2000):
+                response = requests.get(server.url(PATIENT), headers=headers, timeout=30)
+                statuses.append(response.status_code)
+                if response.status_code != 200:
+                    break
+            refused = response
+            assert refused.status_code == 503, statuses[-5:]
+            assert refused.json()["resourceType"] == "OperationOutcome" and "demo-pat-0001" not in refused.text
+            ready = requests.get(server.url("/readyz"), timeout=30)
+            assert ready.status_code == 503 and "audit_log" in ready.json()["failing"], ready.text
+            unavailable = server.stderr.wait_for(lambda r: r.get("msg") == "audit.unavailable", 10)
+            assert unavailable is not None and unavailable["error.store"] == "disk_full", unavailable
+            os.remove(filler)
+            assert wait_for_status(server.url("/readyz"), 200).status_code == 200
+            again = requests.get(server.url(PATIENT), headers=headers, timeout=30)
+            assert again.status_code == 200 and again.json()["id"] == "demo-pat-0001"
+            served = [s for s in statuses if s == 200]
+        finally:
+            server.stop()
+        # Every 200 has its entry; the chain is whole across the failure.
+        assert cli(data_dir, "audit", "verify").returncode == 0
+        allowed = [e for e in entries(data_dir) if e["event"] == "fhir.read" and e["outcome"] == "allowed"]
+        assert len(allowed) >= len(served) + 2
+    finally:
+        subprocess.run(["umount", mountpoint], capture_output=True)
