@@ -2,7 +2,8 @@
 write lock, so no entry can commit; disclosures fail closed when the commit timeout passes,
 /readyz says the writer is stuck (audit_commit), and both recover when the lock is released.
 Full: the file system has no space left; disclosures fail closed, /readyz says the log cannot
-be written (audit_log), and both recover when space returns."""
+be written (audit_log), and both recover when space returns. Queue full: past its capacity a
+disclosure is refused at once (audit_queue)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,50 @@ def test_a_full_disk_fails_closed_and_recovers_when_space_returns(tmp_path):
         assert len(allowed) >= len(served) + 2
     finally:
         subprocess.run(["umount", mountpoint], capture_output=True)
+
+
+def test_a_full_audit_queue_refuses_at_once_and_reports_not_ready(tmp_path):
+    """Entries pile up behind a held lock: past audit.queue_capacity a disclosure is refused at
+    once with 503 (no waiting for the commit timeout), /readyz fails audit_queue, and the
+    waiting reads are answered once the writer can commit again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir, env={"PHIGATE_AUDIT_QUEUE_CAPACITY": "4",
+                                                            "PHIGATE_AUDIT_COMMIT_TIMEOUT_MS": "10000"})
+    try:
+        headers = login(server, "dr.demo", passwords["dr.demo"])
+        assert requests.get(server.url(PATIENT), headers=headers, timeout=30).status_code == 200
+        holder = sqlite3.connect(os.path.join(data_dir, "audit.sqlite"), isolation_level=None, timeout=5)
+        holder.execute("BEGIN IMMEDIATE")
+        released = False
+        try:
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                def read(_):
+                    started = time.monotonic()
+                    response = requests.get(server.url(PATIENT), headers=headers, timeout=30)
+                    return response, time.monotonic() - started
+
+                futures = [pool.submit(read, n) for n in range(16)]
+                ready = wait_for_status(server.url("/readyz"), 503)
+                assert "audit_queue" in ready.json()["failing"], ready.text
+                full = server.stderr.wait_for(lambda r: r.get("msg") == "audit.queue_full", 10)
+                assert full is not None and full["audit.queue_capacity"] == 4
+                holder.execute("ROLLBACK")
+                released = True
+                results = [future.result() for future in futures]
+        finally:
+            if not released:
+                holder.execute("ROLLBACK")
+            holder.close()
+        refused = [(r, t) for r, t in results if r.status_code == 503]
+        answered = [r for r, _ in results if r.status_code == 200]
+        assert refused and answered and len(refused) + len(answered) == 16
+        for response, seconds in refused:
+            assert response.json()["resourceType"] == "OperationOutcome" and "demo-pat-0001" not in response.text
+            assert seconds < 5, "a full queue refuses at once, without waiting for the commit timeout"
+        assert wait_for_status(server.url("/readyz"), 200).status_code == 200
+        assert server.stderr.wait_for(lambda r: r.get("msg") == "audit.queue_drained", 10) is not None
+    finally:
+        server.stop()
+    assert cli(data_dir, "audit", "verify").returncode == 0
