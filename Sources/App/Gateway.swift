@@ -168,6 +168,8 @@ public final class Gateway: Sendable {
         } catch {
             logger.error("audit.close_failed", ["error": .string("\(error)")])
         }
+        // The final checkpoint's alert goes out now rather than again at the next start.
+        dispatcher.settle(timeout: .seconds(2))
         dispatcher.stop()
         logger.info("server.stopped")
     }

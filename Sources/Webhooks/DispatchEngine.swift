@@ -70,6 +70,12 @@ final class DispatchEngine: @unchecked Sendable {
         scan()
     }
 
+    /// Deliveries sent and not yet answered.
+    var inFlightCount: Int {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return inFlight.count
+    }
+
     func stop() {
         dispatchPrecondition(condition: .onQueue(queue))
         running = false

@@ -112,6 +112,20 @@ public final class WebhookDispatcher: Sendable {
         queue.async { [engine] in engine.start() }
     }
 
+    /// Sends what is due now and waits, at most `timeout`, until no attempt is under way: the
+    /// last alerts of a stopping gateway (its final checkpoint) then go out and are marked
+    /// delivered in this run, not sent again by the next. Call ``stop()`` afterwards.
+    ///
+    /// - Precondition: not called on the dispatcher's queue (the `report` callback).
+    public func settle(timeout: Duration) {
+        dispatchPrecondition(condition: .notOnQueue(queue))
+        let deadline = ContinuousClock.now + timeout
+        queue.sync { engine.scan() }
+        while queue.sync(execute: { engine.inFlightCount }) > 0, ContinuousClock.now < deadline {
+            _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(10))
+        }
+    }
+
     /// Stops scanning and sending; returns once the dispatcher's queue has stopped.
     ///
     /// Attempts under way are abandoned, not awaited: their outcome is ignored and their

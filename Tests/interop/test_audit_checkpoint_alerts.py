@@ -82,8 +82,20 @@ def test_every_checkpoint_goes_out_signed_and_the_newest_is_raised_again_when_it
             assert server.stderr.wait_for(lambda r: r.get("msg") == "webhooks.checkpoint_reraised", 10) is not None
         finally:
             server.stop()
-        # The restart's own checkpoints follow; nothing that was already sent went out twice.
+        # The restart's own checkpoints follow, its last one (signed at shutdown) before the
+        # gateway exits; nothing that was already sent went out twice.
         final = checkpoint_events(receiver, len(stored_checkpoints(data_dir)) + 1)
         assert sorted(event["size"] for event in final) == sorted(stored_checkpoints(data_dir) + [sizes[-1]])
+
+        # A start after a clean stop sends no old checkpoint again: the last one was delivered
+        # and marked so before the gateway exited.
+        delivered = len(receiver.accepted("audit.checkpoint"))
+        server = start_server(data_dir=data_dir, env={**env, "PHIGATE_DEMO": "true"})
+        try:
+            assert server.stderr.wait_for(lambda r: r.get("msg") == "audit.verified", 20) is not None
+        finally:
+            server.stop()
+        third = checkpoint_events(receiver, delivered + 1)[delivered:]
+        assert [event["size"] for event in third] == [stored_checkpoints(data_dir)[-1]], third
     finally:
         receiver.stop()
