@@ -240,13 +240,24 @@ final class AuditTrail: Sendable {
     func recordStart(version: String, rebuildIndex: Bool = false, logger: Logger) throws {
         let reader = try AuditReader.open(path: path)
         let size = try reader.size()
-        if size > 0, let last = try reader.event(seq: size), last.event != "server.stop" {
-            try record(
-                AuditEntry(
-                    time: now, event: "server.unclean_shutdown", actor: Username.Reserved.system,
-                    action: "server.unclean_shutdown", outcome: "error", status: 0,
-                    details: ["last_seq": String(size), "last_event": last.event]))
-            logger.warning("server.unclean_shutdown", ["audit.last_seq": .int(Int(size))])
+        if size > 0 {
+            // An entry that does not decode (edited, or torn) must not keep the gateway from
+            // serving: it cannot be told to be a clean stop, and the start-up verification
+            // names and alerts it.
+            var lastEvent: String?
+            do {
+                lastEvent = try reader.event(seq: size)?.event
+            } catch {
+                logger.error("audit.last_entry_unreadable", ["audit.seq": .int(Int(size))])
+            }
+            if lastEvent != "server.stop" {
+                try record(
+                    AuditEntry(
+                        time: now, event: "server.unclean_shutdown", actor: Username.Reserved.system,
+                        action: "server.unclean_shutdown", outcome: "error", status: 0,
+                        details: ["last_seq": String(size), "last_event": lastEvent ?? "(unreadable)"]))
+                logger.warning("server.unclean_shutdown", ["audit.last_seq": .int(Int(size))])
+            }
         }
         try record(
             AuditEntry(

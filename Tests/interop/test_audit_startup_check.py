@@ -64,3 +64,36 @@ def test_each_start_verifies_the_log_and_a_tampered_one_is_reported(tmp_path):
         assert checks[1]["details"]["first_bad_seq"] == str(seq) and checks[1]["details"]["reason"] == "hash_mismatch"
     finally:
         receiver.stop()
+
+
+def test_a_newest_entry_that_does_not_decode_does_not_keep_the_gateway_from_serving(tmp_path):
+    """A torn or edited last row: the gateway cannot tell how the last run ended, records an
+    unclean shutdown, serves, and its start-up check names the row."""
+    data_dir = str(tmp_path / "data")
+    server, passwords = demo_server(data_dir=data_dir)
+    server.stop()
+    db = sqlite3.connect(os.path.join(data_dir, "audit.sqlite"))
+    db.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    (last,) = db.execute("SELECT max(seq) FROM audit_log").fetchone()
+    db.execute("UPDATE audit_log SET entry = x'ff00fe' WHERE seq = ?", (last,))
+    db.commit()
+    db.close()
+    server = start_server(data_dir=data_dir, env={"PHIGATE_DEMO": "true"})
+    try:
+        failed = server.stderr.wait_for(lambda r: r.get("msg") == "audit.verify_failed", 20)
+        assert failed is not None and failed["audit.seq"] == last, failed
+        headers = login(server, "dr.demo", passwords["dr.demo"])
+        read_patient(server, headers, 1)
+    finally:
+        server.stop()
+    unclean = [e for e in entries_after(data_dir, last) if e["event"] == "server.unclean_shutdown"]
+    assert [e["details"] for e in unclean] == [{"last_seq": str(last), "last_event": "(unreadable)"}]
+
+
+def entries_after(data_dir, seq):
+    db = sqlite3.connect(f"file:{data_dir}/audit.sqlite?mode=ro", uri=True)
+    try:
+        return [json.loads(bytes(entry)) for (entry,) in
+                db.execute("SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", (seq,))]
+    finally:
+        db.close()
