@@ -84,7 +84,10 @@ struct AuthRoutes {
             result = try pool.with { try $0.authenticator.login(username: username, password: password) }
         } catch let error as AuthError where error.loginFailure != nil {
             let failure = error.loginFailure!
-            let actor = failure.username ?? Username.Reserved.unreadableName
+            // A reserved name ("phigate", "anonymous") is no account's: recorded under it, a
+            // stranger's attempts would read as the gateway's own entries.
+            let actor = failure.username.flatMap { Username.Reserved.all.contains($0) ? nil : $0 }
+                ?? Username.Reserved.unreadableName
             var entry = trail.entry(
                 request, caller: nil, event: "auth.login", action: "auth.login",
                 status: failure.reason == .locked ? 429 : 401, refused: true,

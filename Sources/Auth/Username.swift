@@ -45,7 +45,7 @@ public enum Username {
         public static let anonymous = "anonymous"
         /// The gateway itself: start, stop, overdue reviews.
         public static let system = "phigate"
-        /// A login whose name has no canonical form.
+        /// A login whose name has no canonical form, or is one of these reserved names.
         public static let unreadableName = "invalid-username"
 
         public static let all: Set<String> = [anonymous, system, unreadableName]

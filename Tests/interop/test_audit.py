@@ -1044,3 +1044,15 @@ def test_export_content_type_per_format_and_ndjson_by_default(gateway, params, c
     assert len(lines) == 2
     if name == "ndjson":
         assert [json.loads(line)["seq"] for line in lines] == [1, 2]
+
+
+@pytest.mark.parametrize("tried", ["phigate", " Anonymous ", "invalid-username", "al ice"])
+def test_a_login_under_a_reserved_or_unreadable_name_is_not_recorded_under_it(gateway, tried):
+    """Anyone can try to log in as "phigate"; the entry must not read as the gateway's own."""
+    server, _, _, compliance, _ = gateway
+    failed = requests.post(server.url("/auth/login"), json={"username": tried, "password": "not the password"},
+                           timeout=30)
+    assert failed.status_code == 401
+    attempts = events(server, compliance, event="auth.login", outcome="denied", limit=1000)
+    entry = next(e for e in attempts if e.get("request_id") == failed.headers["X-Request-Id"])
+    assert entry["actor"] == "invalid-username"
