@@ -179,7 +179,8 @@ struct AuditRoutes {
 
     private func event(_ request: Request) throws -> Response {
         _ = try Self.parameters(request, accepted: [])
-        guard let seq = Int64(request.pathParameters["seq"]!), seq > 0 else {
+        let text = request.pathParameters["seq"]!
+        guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = Int64(text), seq > 0 else {
             throw HTTPProblem.badRequest("The sequence number is a positive integer.")
         }
         guard let entry = try reader().event(seq: seq) else {

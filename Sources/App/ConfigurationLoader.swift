@@ -99,6 +99,9 @@ public enum ConfigurationLoader {
         case .webhooks:
             do {
                 return try JSONValue.parse(Array(text.utf8))
+            } catch is JSONValue.DuplicateMember {
+                throw ConfigurationError(
+                    key: key.name, message: "names a member twice in one object (from \(key.environmentName))")
             } catch {
                 throw ConfigurationError(key: key.name, message: "must be a JSON list (from \(key.environmentName))")
             }

@@ -166,6 +166,12 @@ struct ConfigurationReferenceTests {
                     && !(error as! ConfigurationError).message.contains("MfKQ9r8")
             }
         }
+        let twice = #"[{"url":"https://x/y","url":"https://z/w","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]"#
+        #expect {
+            _ = try ConfigurationLoader.load(file: nil, environment: ["PHIGATE_WEBHOOKS": twice])
+        } throws: { error in
+            (error as? ConfigurationError)?.message == "names a member twice in one object (from PHIGATE_WEBHOOKS)"
+        }
     }
 
     @Test("PHIGATE_* variables that name no setting are found, others are not")
