@@ -148,6 +148,10 @@ public enum AuditTools {
     private static func requireDatabase(_ path: String) throws(AuditToolError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // fileExists is also false for a file in a directory we may not search.
+            if access(path, F_OK) != 0, errno == EACCES {
+                throw AuditToolError("cannot read the audit database \(path): permission denied")
+            }
             throw AuditToolError("no audit database at \(path)")
         }
         guard !isDirectory.boolValue else {

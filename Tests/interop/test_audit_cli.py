@@ -420,3 +420,23 @@ def test_the_top_level_help_lists_every_option_of_verify(log_dir):
     for option in ("--db FILE", "--public-key FILE", "--key-name NAME", "--anchor FILE", "--checkpoint-every N",
                    "--json"):
         assert f"[{option}]" in usage, usage
+
+
+def test_a_copy_the_auditor_may_not_reach_is_named_as_such_not_as_missing(log_dir):
+    prefix = as_someone_else()
+    if not prefix:
+        pytest.skip("needs root to show another user a directory it may not search")
+    import tempfile
+
+    outer = tempfile.mkdtemp(prefix="phigate-private-")
+    try:
+        os.chmod(outer, 0o700)
+        shutil.copy(os.path.join(log_dir, "audit.sqlite"), outer)
+        out = subprocess.run([*prefix, phigate_bin(), "audit", "verify", "--db", os.path.join(outer, "audit.sqlite"),
+                              "--public-key", os.path.join(log_dir, "audit-signing.pub")],
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 1
+        assert "permission denied" in one_line(out.stderr) and "no audit database" not in out.stderr
+    finally:
+        shutil.rmtree(outer)
