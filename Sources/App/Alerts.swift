@@ -19,8 +19,7 @@ final class Alerts: Sendable {
     /// subscribers it will be delivered to.
     @discardableResult
     func enqueue(_ type: String, payload: JSONObjectWriter, in database: Database) throws -> Int {
-        let event = try WebhookEvent(type: type, timestamp: clock.unixSeconds(), payload: payload.bytes)
-        return try Outbox.enqueue(event: event, in: database, clock: clock)
+        try enqueue(WebhookEvent(type: type, timestamp: clock.unixSeconds(), payload: payload.bytes), in: database)
     }
 
     /// Adds `event`, built by the caller with an id of its choosing, like ``enqueue(_:payload:in:)``.

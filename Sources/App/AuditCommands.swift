@@ -137,10 +137,7 @@ public enum AuditTools {
     /// `-shm` file, which SQLite must be able to create. Without it the copy is not read at all
     /// rather than read without its newest entries.
     private static func walHint(_ path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        guard Database.hasPendingWAL(path: path),
-            !FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory)
-        else { return "" }
+        guard Database.hasPendingWAL(path: path), !Database.isInWritableDirectory(path: path) else { return "" }
         return "; its -wal file holds entries that can only be read where the directory is writable:"
             + " copy the database with its -wal file to such a directory"
     }

@@ -3,18 +3,12 @@ import Auth
 import Crypto
 import Policy
 import Server
-import Store
 import Support
-import Synchronization
-import Webhooks
 
 /// The compliance surface over the audit log: query, verify, checkpoints, accounting of
 /// disclosures and streamed exports. Every use is itself an audit entry.
 struct AuditRoutes {
     let trail: AuditTrail
-    let pool: RecordsPool
-    let alerts: Alerts
-    let logger: Logger
     let verification: LogVerification
 
     static let exportPageSize = 500
@@ -23,8 +17,8 @@ struct AuditRoutes {
         let guarded = [authentication] as [any Middleware]
         return [
             Route("GET", "/audit/public-key") { request in
-                _ = try Self.parameters(request, accepted: [])
-                return publicKey()
+                _ = try request.parameters(accepted: [])
+                return try publicKey()
             },
             Route("GET", "/audit/events", middleware: guarded) { request in
                 try guardedCall(request, .queryAudit, event: "audit.query") { try events(request) }
@@ -74,12 +68,13 @@ struct AuditRoutes {
             }, of: body)
     }
 
-    private func publicKey() -> Response {
+    /// The signing key's public half. Encoding it fails only if OpenSSL does (no memory); the
+    /// request then fails with 500 rather than publish an empty key.
+    private func publicKey() throws -> Response {
         let key = trail.signingKey
         var body = "{\"key_name\":" + JSONText.quoted(key.keyName)
         body += ",\"verifier_key\":" + JSONText.quoted(key.verifierKey)
-        body += ",\"public_key_pem\":" + JSONText.quoted((try? key.publicKey.pem()) ?? "") + "}"
-        // try? above: a public key always encodes; an empty field would be noticed, not hidden.
+        body += ",\"public_key_pem\":" + JSONText.quoted(try key.publicKey.pem()) + "}"
         return Response.json(200, body)
     }
 
@@ -90,38 +85,12 @@ struct AuditRoutes {
         "actor", "patient", "action", "event", "outcome", "since", "until", "grant", "limit", "cursor",
     ]
 
-    /// The decoded query when every name is one of `accepted` and none is repeated. Anything
-    /// else is a 400: a query that does not decode (a bad percent escape, bytes that are not
-    /// UTF-8), a name the endpoint does not define, or a name given twice.
-    static func parameters(_ request: Request, accepted: [String]) throws -> [(name: String, value: String)] {
-        guard let items = request.queryItems else { throw HTTPProblem.badRequest("The query string is malformed.") }
-        try checkNames(items, accepted: accepted)
-        return items
-    }
-
-    /// Refuses a name outside `accepted` and a repeated one. Unknown names are not echoed back.
-    static func checkNames(_ items: [(name: String, value: String)], accepted: [String]) throws {
-        var seen = Set<String>()
-        for (name, _) in items {
-            guard accepted.contains(name) else {
-                throw HTTPProblem.badRequest(
-                    accepted.isEmpty
-                        ? "This endpoint takes no parameters."
-                        : "Unsupported parameter; the parameters are " + accepted.joined(separator: ", ") + ".")
-            }
-            // A repeated filter is ambiguous (either or both?); refuse it rather than pick one.
-            guard seen.insert(name).inserted else {
-                throw HTTPProblem.badRequest("Each parameter may appear once; \(name) is repeated.")
-            }
-        }
-    }
-
     /// Filters from the query string; times are RFC 3339 or Unix milliseconds. `limit` is nil
     /// when absent; `maximumLimit` nil means any positive count.
     static func filter(
         _ items: [(name: String, value: String)], maximumLimit: Int?
     ) throws -> (AuditFilter, limit: Int?, cursor: Int64) {
-        try checkNames(items, accepted: filterNames)
+        try QueryParameters.check(items, accepted: filterNames)
         var filter = AuditFilter()
         var limit: Int?
         var cursor: Int64 = 0
@@ -150,7 +119,7 @@ struct AuditRoutes {
                         maximumLimit.map { "limit must be 1 to \($0)." } ?? "limit is a positive number of entries.")
                 }
                 limit = n
-            default:  // "cursor": checkNames admits nothing else.
+            default:  // "cursor": the check above admits nothing else.
                 guard let n = Int64(value), n >= 0 else { throw HTTPProblem.badRequest("cursor is a sequence number.") }
                 cursor = n
             }
@@ -161,7 +130,7 @@ struct AuditRoutes {
     private func reader() throws -> AuditReader { try AuditReader.open(path: trail.path) }
 
     private func events(_ request: Request) throws -> Response {
-        let items = try Self.parameters(request, accepted: Self.filterNames)
+        let items = try request.parameters(accepted: Self.filterNames)
         let (filter, limit, cursor) = try Self.filter(items, maximumLimit: AuditReader.maximumLimit)
         let page = try reader().events(filter: filter, limit: limit ?? 100, after: cursor)
         return Response.json(200, try Self.pageJSON(page.entries, next: page.nextCursor))
@@ -178,7 +147,7 @@ struct AuditRoutes {
     }
 
     private func event(_ request: Request) throws -> Response {
-        _ = try Self.parameters(request, accepted: [])
+        _ = try request.parameters(accepted: [])
         let text = request.pathParameters["seq"]!
         guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = Int64(text), seq > 0 else {
             throw HTTPProblem.badRequest("The sequence number is a positive integer.")
@@ -192,7 +161,7 @@ struct AuditRoutes {
     /// Verifies the live log, one run at a time (see ``LogVerification``): a request while one
     /// runs gets 429 with Retry-After, rather than another core.
     private func verify(_ request: Request) throws -> Response {
-        _ = try Self.parameters(request, accepted: [])
+        _ = try request.parameters(accepted: [])
         guard let report = try verification.run() else {
             throw HTTPProblem(
                 status: 429,
@@ -219,7 +188,7 @@ struct AuditRoutes {
     }
 
     private func checkpoints(_ request: Request) throws -> Response {
-        _ = try Self.parameters(request, accepted: [])
+        _ = try request.parameters(accepted: [])
         let list = try reader().checkpoints()
         let items = list.map { c in
             "{\"size\":\(c.size),\"head_hash\":" + JSONText.quoted(Base64.encode(c.headHash))
@@ -234,7 +203,7 @@ struct AuditRoutes {
 
     /// The accounting of disclosures (HIPAA 164.528) for one patient: when, to whom, what and why.
     private func disclosures(_ request: Request) throws -> Response {
-        let items = try Self.parameters(request, accepted: ["patient"])
+        let items = try request.parameters(accepted: ["patient"])
         guard let patient = items.first?.value, !patient.isEmpty else {
             throw HTTPProblem.badRequest("patient is required.")
         }
@@ -270,7 +239,7 @@ struct AuditRoutes {
     /// The whole log, or what the filters select; `limit` caps the number of entries, and
     /// `cursor` (the last sequence number received) resumes after a partial export.
     private func export(_ request: Request) throws -> Response {
-        let items = try Self.parameters(request, accepted: ["format"] + Self.filterNames)
+        let items = try request.parameters(accepted: ["format"] + Self.filterNames)
         let formatName = items.first { $0.name == "format" }?.value ?? "ndjson"
         guard let format = AuditExportFormat(rawValue: formatName) else {
             throw HTTPProblem.badRequest("format is ndjson, fhir or cef.")

@@ -65,10 +65,17 @@ extension AuditTrail {
     func decide(
         _ caller: Caller, _ action: Action, note: inout AuditNote, refusal: String
     ) throws(Denial) -> Decision {
+        try decide(caller, action, note: &note) { _ in refusal }
+    }
+
+    /// The same, with a refusal's detail chosen by the decision (its rule) that refused.
+    func decide(
+        _ caller: Caller, _ action: Action, note: inout AuditNote, refusal: (Decision) -> String
+    ) throws(Denial) -> Decision {
         let decision = AccessPolicy.decide(caller.accessRequest(action, now: now / 1000))
         note.decision = decision
         guard decision.allowed else {
-            throw Denial(status: decision.status, detail: Self.refusal(decision, otherwise: refusal))
+            throw Denial(status: decision.status, detail: Self.refusal(decision, otherwise: refusal(decision)))
         }
         return decision
     }

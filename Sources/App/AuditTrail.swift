@@ -28,8 +28,7 @@ final class AuditTrail: Sendable {
         try KeyCustody.requireAuditKey(configuration)
         signingKey = try AuditSigningKey.loadOrCreate(
             directory: configuration.dataDirectory, keyName: configuration.audit.keyName)
-        let timeout = Duration.milliseconds(configuration.audit.commitTimeoutMilliseconds)
-        self.timeout = timeout
+        timeout = .milliseconds(configuration.audit.commitTimeoutMilliseconds)
         clock = WallClock()
         let capacity = configuration.audit.queueCapacity
         let writerConfiguration = AuditWriterConfiguration(
@@ -37,11 +36,13 @@ final class AuditTrail: Sendable {
             queueCapacity: configuration.audit.queueCapacity,
             checkpointEvery: configuration.audit.checkpointEvery,
             checkpointInterval: .seconds(configuration.audit.checkpointIntervalSeconds),
-            stallThreshold: timeout)
+            stallThreshold: .milliseconds(configuration.audit.commitTimeoutMilliseconds))
         writer = try AuditWriter(
             configuration: writerConfiguration, signingKey: signingKey,
             onHealthChange: { change in
-                Self.report(change, readiness, logger, capacity: capacity, stallThreshold: timeout)
+                Self.report(
+                    change, readiness, logger, capacity: capacity,
+                    stallThresholdMilliseconds: configuration.audit.commitTimeoutMilliseconds)
             },
             onCheckpoint: onCheckpoint)
     }
@@ -50,7 +51,7 @@ final class AuditTrail: Sendable {
     /// failure so that an operator can tell a full disk from a read-only file or a stuck one.
     static func report(
         _ change: AuditWriter.HealthChange, _ readiness: Readiness, _ logger: Logger, capacity: Int,
-        stallThreshold: Duration
+        stallThresholdMilliseconds: Int64
     ) {
         switch change {
         case .writeFailed(let error):
@@ -72,9 +73,7 @@ final class AuditTrail: Sendable {
             logger.notice("audit.queue_drained")
         case .stalled:
             readiness.set("audit_commit", ready: false)
-            let milliseconds = stallThreshold.components.seconds * 1000
-                + stallThreshold.components.attoseconds / 1_000_000_000_000_000
-            logger.error("audit.stalled", ["audit.stall_threshold_ms": .int(Int(milliseconds))])
+            logger.error("audit.stalled", ["audit.stall_threshold_ms": .int(Int(stallThresholdMilliseconds))])
         case .moving:
             readiness.set("audit_commit", ready: true)
             logger.notice("audit.moving")
@@ -149,17 +148,6 @@ final class AuditTrail: Sendable {
             entry.details["on_behalf_of"] = requested
         }
         return entry
-    }
-
-    /// The same for a caller that names the outcome it means: `.denied` states a refusal. The
-    /// outcome recorded still follows `Outcome`'s rule, so it never contradicts the status.
-    func entry(
-        _ request: Request, caller: Caller?, event: String, action: String, outcome: Outcome, status: Int,
-        decision: Decision? = nil, patient: String? = nil, resources: [String] = [], details: [String: String] = [:]
-    ) -> AuditEntry {
-        entry(
-            request, caller: caller, event: event, action: action, status: status, refused: outcome == .denied,
-            decision: decision, patient: patient, resources: resources, details: details)
     }
 
     /// Asks the policy whether `caller` may do `action`. A refusal is recorded as `event` and
@@ -263,8 +251,14 @@ final class AuditTrail: Sendable {
             AuditEntry(
                 time: now, event: "server.start", actor: Username.Reserved.system, action: "server.start",
                 outcome: "allowed", status: 0, details: ["version": version]))
+        try repairIndex(asked: rebuildIndex, logger: logger)
+    }
+
+    /// Rebuilds the query index when the writer found its blocks out of place, or when
+    /// `asked`, after recording why (see ``recordStart(version:rebuildIndex:logger:)``).
+    private func repairIndex(asked: Bool, logger: Logger) throws {
         let fault = writer.indexFaultAtOpen
-        guard fault != nil || rebuildIndex else { return }
+        guard fault != nil || asked else { return }
         var details = ["reason": fault?.kind.name ?? "requested"]
         if let fault {
             details["block"] = String(fault.block)

@@ -31,7 +31,7 @@ struct AuthRoutes {
     /// spelt wrong (`note` for `notes`) must not be dropped silently.
     static func jsonObject(_ request: Request, members: [String]? = nil) throws -> [String: JSONValue] {
         if members != nil {
-            _ = try AuditRoutes.parameters(request, accepted: [])
+            _ = try request.parameters(accepted: [])
         }
         guard request.body.count <= maximumJSONBytes else {
             throw HTTPProblem(

@@ -59,11 +59,11 @@ struct AuthenticationMiddleware: Middleware {
                 Caller(account: $0, onBehalfOf: nil, onBehalfOfHeaderPresent: true, requestedOnBehalfOf: requested)
             }
             // A policy rule refused it, or the request was malformed (a header given twice).
-            let outcome: AuditTrail.Outcome = refusal.rule == nil && refusal.problem.status == 400 ? .error : .denied
+            let malformed = refusal.rule == nil && refusal.problem.status == 400
             var entry = trail.entry(
                 request, caller: refused, event: "auth.rejected",
-                action: refusal.account == nil ? "auth.token" : "auth.on_behalf_of", outcome: outcome,
-                status: refusal.problem.status, details: ["route": request.route])
+                action: refusal.account == nil ? "auth.token" : "auth.on_behalf_of",
+                status: refusal.problem.status, refused: !malformed, details: ["route": request.route])
             entry.rule = refusal.rule
             try trail.record(entry)
             throw refusal.problem

@@ -226,17 +226,23 @@ struct BreakGlassRoutes {
         return id
     }
 
+    /// The grant `id` names, or nil; a missing one is noted for the entry.
+    private static func grant(_ id: String, in session: RecordsSession, note: inout AuditNote) throws -> Grant? {
+        let existing = try session.grants.grant(id)
+        if existing == nil { note.details["reason"] = "no_such_grant" }
+        return existing
+    }
+
     func end(_ request: Request) throws -> Response {
         try trail.audited(request, event: "break_glass.end", action: "break_glass.end") { caller, note in
             let id = try Self.grantID(request, note: &note)
             let now = trail.now / 1000
             return try pool.with { session in
-                let existing = try session.grants.grant(id)
-                if existing == nil { note.details["reason"] = "no_such_grant" }
+                let existing = try Self.grant(id, in: session, note: &note)
                 _ = try trail.decide(
                     caller, .endGrant(holder: existing?.holder ?? Self.nobody), note: &note,
                     refusal: "You hold no grant with that id; only its holder or a security-admin ends a grant.")
-                _ = try AuditRoutes.parameters(request, accepted: [])
+                _ = try request.parameters(accepted: [])
                 guard existing != nil else { throw HTTPProblem.notFound("No such grant.") }
                 do {
                     let grant = try session.grants.end(id, by: caller.effectiveAccount.principal, now: now) { grant in
@@ -283,7 +289,7 @@ struct BreakGlassRoutes {
     static func reviewQuery(_ request: Request) throws -> (ReviewStatus?, limit: Int) {
         var status: ReviewStatus?
         var limit = reviewPage.standard
-        for (name, value) in try AuditRoutes.parameters(request, accepted: ["status", "limit"]) {
+        for (name, value) in try request.parameters(accepted: ["status", "limit"]) {
             if name == "status" {
                 guard let parsed = ReviewStatus(rawValue: value) else {
                     throw HTTPProblem.badRequest("status is pending, needs-follow-up or completed.")
@@ -324,16 +330,10 @@ struct BreakGlassRoutes {
             let id = try Self.grantID(request, note: &note)
             let now = trail.now / 1000
             return try pool.with { session in
-                let existing = try session.grants.grant(id)
-                if existing == nil { note.details["reason"] = "no_such_grant" }
-                let decision = AccessPolicy.decide(
-                    caller.accessRequest(.reviewGrant(holder: existing?.holder ?? Self.nobody), now: now))
-                note.decision = decision
-                guard decision.allowed else {
-                    throw Denial(
-                        status: decision.status,
-                        detail: decision.rule == PolicyRule.denySelfReview.rawValue
-                            ? "Nobody reviews their own break-glass grant." : "Reviews are for compliance accounts.")
+                let existing = try Self.grant(id, in: session, note: &note)
+                _ = try trail.decide(caller, .reviewGrant(holder: existing?.holder ?? Self.nobody), note: &note) {
+                    $0.rule == PolicyRule.denySelfReview.rawValue
+                        ? "Nobody reviews their own break-glass grant." : "Reviews are for compliance accounts."
                 }
                 guard let grant = existing else { throw HTTPProblem.notFound("No such grant.") }
                 let (disposition, notes) = try Self.reviewFields(request)

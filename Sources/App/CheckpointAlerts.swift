@@ -51,7 +51,7 @@ struct CheckpointAlerts: Sendable {
     /// Raises the newest stored checkpoint if its event is missing (see the type's comment).
     func raiseNewest(from reader: AuditReader) {
         do {
-            guard let newest = try reader.checkpoints().last else { return }
+            guard let newest = try reader.newestCheckpoint() else { return }
             if raise(newest) {
                 logger.notice("webhooks.checkpoint_reraised", ["audit.size": .int(Int(newest.size))])
             }

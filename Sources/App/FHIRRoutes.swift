@@ -73,8 +73,8 @@ struct FHIRRoutes {
         let requestedType = request.pathParameters["type"]!
         let id = request.pathParameters["id"]!
         let action = Action.readResource(type: requestedType)
-        let requested = Self.requested([requestedType, id])
-        return try audited(request, event: "fhir.read", action: action, requested: requested) { caller, record in
+        return try audited(request, event: "fhir.read", action: action, requested: [requestedType, id]) {
+            caller, record in
             let type = try Self.checkedType(requestedType)
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
             try Self.refuseParameters(request, of: "A read")
@@ -157,7 +157,7 @@ struct FHIRRoutes {
         let action = Action.searchResources(type: requestedType)
         let searched = request.head.query.map { ["query": String($0.prefix(Self.recordedQueryLength))] } ?? [:]
         return try audited(
-            request, event: "fhir.search", action: action, details: searched, requested: Self.requested([requestedType])
+            request, event: "fhir.search", action: action, details: searched, requested: [requestedType]
         ) { caller, record in
             let type = try Self.checkedType(requestedType)
             guard let items = request.queryItems else { throw FHIRError.invalid("The query string is malformed.") }
@@ -201,8 +201,7 @@ struct FHIRRoutes {
 
     func everything(_ request: Request) throws -> Response {
         let id = request.pathParameters["id"]!
-        let requested = Self.requested(["Patient", id])
-        return try audited(request, event: "fhir.everything", action: .patientEverything, requested: requested) {
+        return try audited(request, event: "fhir.everything", action: .patientEverything, requested: ["Patient", id]) {
             caller, record in
             guard FHIRSyntax.isValidID(id) else { throw FHIRError.invalid("The id is not a valid FHIR id.") }
             try Self.refuseParameters(request, of: "$everything")
@@ -294,7 +293,7 @@ extension FHIRRoutes {
     /// through the response's gate, not by this thread.
     func audited(
         _ request: Request, event: String, action: Action, details: [String: String] = [:],
-        requested: String? = nil, _ body: (Caller, inout AccessRecord) throws -> Response
+        requested: [String] = [], _ body: (Caller, inout AccessRecord) throws -> Response
     ) throws -> Response {
         let caller = try request.caller
         var record = AccessRecord()
@@ -303,7 +302,8 @@ extension FHIRRoutes {
                 request, caller: caller, event: event, action: action.name, status: status,
                 refused: refused || record.decision?.allowed == false, decision: record.decision,
                 patient: record.patient, resources: resources, details: details)
-            if status >= 400, let requested { entry.details["requested"] = requested }
+            // Built only for a refused request: an answered one names its resources.
+            if status >= 400, !requested.isEmpty { entry.details["requested"] = Self.requested(requested) }
             Self.noteBreakGlass(request, record, in: &entry)
             return entry
         }

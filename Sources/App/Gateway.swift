@@ -101,7 +101,7 @@ public final class Gateway: Sendable {
             .routes(authentication: authentication)
         let verification = LogVerification(trail: trail, pool: pool, alerts: alerts, logger: logger)
         self.verification = verification
-        routes += AuditRoutes(trail: trail, pool: pool, alerts: alerts, logger: logger, verification: verification)
+        routes += AuditRoutes(trail: trail, verification: verification)
             .routes(authentication: authentication)
         routes += BreakGlassRoutes(pool: pool, trail: trail, alerts: alerts, logger: logger)
             .routes(authentication: authentication)

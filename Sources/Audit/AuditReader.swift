@@ -112,14 +112,20 @@ public final class AuditReader {
     /// Stored checkpoints, oldest first, as recorded. Their signatures are not checked here:
     /// a client checks the signed note with the public key.
     public func checkpoints() throws(AuditError) -> [Checkpoint] {
+        try checkpoints("ORDER BY size")
+    }
+
+    /// The newest stored checkpoint, as recorded, or nil when none is signed yet.
+    public func newestCheckpoint() throws(AuditError) -> Checkpoint? {
+        try checkpoints("ORDER BY size DESC LIMIT 1").first
+    }
+
+    /// The checkpoints `order` (a fixed SQL fragment) selects.
+    private func checkpoints(_ order: String) throws(AuditError) -> [Checkpoint] {
         let rows: [(Int64, [UInt8], String, Int64)]
         do {
-            rows = try database.query(
-                """
-                SELECT size, head_hash, signed_note, signed_at FROM audit_checkpoints
-                ORDER BY size
-                """
-            ) { ($0.int64(at: 0), $0.blob(at: 1), $0.text(at: 2) ?? "", $0.int64(at: 3)) }
+            let sql = "SELECT size, head_hash, signed_note, signed_at FROM audit_checkpoints " + order
+            rows = try database.query(sql) { ($0.int64(at: 0), $0.blob(at: 1), $0.text(at: 2) ?? "", $0.int64(at: 3)) }
         } catch {
             throw AuditError.store(error, operation: "read checkpoints")
         }

@@ -35,30 +35,14 @@ public enum AuditSchema {
     /// Empties the index by recreating its tables as the current version defines them, with
     /// their triggers (which someone who edited the index may have dropped). Run it in the
     /// transaction that writes the index again, on a connection whose authorizer allows it.
+    ///
+    /// It is the script of `currentIndexVersion`, which drops and recreates both tables,
+    /// preceded by placeholders for a table someone dropped, so that its drops find them.
     static let rebuildIndex = """
-        DROP TABLE IF EXISTS audit_terms;
-        DROP TABLE IF EXISTS audit_blocks;
-        CREATE TABLE audit_blocks(
-            first_seq INTEGER PRIMARY KEY,
-            last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),
-            min_time INTEGER NOT NULL,
-            max_time INTEGER NOT NULL
-        );
-        CREATE TABLE audit_terms(
-            term TEXT NOT NULL,
-            block INTEGER NOT NULL,
-            PRIMARY KEY (term, block)
-        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS audit_terms(term);
+        CREATE TABLE IF NOT EXISTS audit_blocks(first_seq);
 
-        CREATE TRIGGER audit_blocks_no_update BEFORE UPDATE ON audit_blocks
-        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
-        CREATE TRIGGER audit_blocks_no_delete BEFORE DELETE ON audit_blocks
-        BEGIN SELECT RAISE(ABORT, 'audit_blocks is append-only'); END;
-        CREATE TRIGGER audit_terms_no_update BEFORE UPDATE ON audit_terms
-        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
-        CREATE TRIGGER audit_terms_no_delete BEFORE DELETE ON audit_terms
-        BEGIN SELECT RAISE(ABORT, 'audit_terms is append-only'); END;
-        """
+        """ + version3
 
     /// Brings the schema of `database` up to date.
     public static func migrate(_ database: Database) throws(AuditError) {

@@ -97,9 +97,8 @@ public enum AuditVerifier {
             let head = try database.scalar("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
             index = try IndexCheck.open(database, head: head, maximumBlockSize: indexBlockSize)
         } catch {
-            let detail = (error as? StoreError)?.message ?? "unexpected \(type(of: error)) error"
             indexFault = AuditIndexFault(
-                block: 0, kind: .unreadable, message: "the index cannot be read: " + detail)
+                block: 0, kind: .unreadable, message: "the index cannot be read: " + readFailure(error))
         }
         if let index {
             scan.observer = { seq, entry in index.add(seq: seq, entry: entry) }
@@ -281,7 +280,11 @@ public enum AuditVerifier {
     }
 
     private static func unreadable(seq: Int64, _ error: any Error) -> AuditVerificationFailure {
-        let detail = (error as? StoreError)?.message ?? "unexpected \(type(of: error)) error"
-        return AuditVerificationFailure(seq: seq, reason: .unreadable, message: detail)
+        AuditVerificationFailure(seq: seq, reason: .unreadable, message: readFailure(error))
+    }
+
+    /// What a failed read reports: SQLite's message, or the kind of an unexpected error.
+    static func readFailure(_ error: any Error) -> String {
+        (error as? StoreError)?.message ?? "unexpected \(type(of: error)) error"
     }
 }

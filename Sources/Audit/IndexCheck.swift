@@ -138,11 +138,10 @@ final class IndexCheck {
             do {
                 lookahead = try nextTerm()
             } catch {
-                let detail = (error as? StoreError)?.message ?? "unexpected \(type(of: error)) error"
                 record(
                     AuditIndexFault(
                         block: position < blocks.count ? blocks[position].firstSeq : 0, kind: .unreadable,
-                        message: "the index terms cannot be read: " + detail))
+                        message: "the index terms cannot be read: " + AuditVerifier.readFailure(error)))
             }
             atEnd = lookahead == nil
         }

@@ -109,7 +109,7 @@ public final class ReviewStore {
             try loadMany(
                 "WHERE r.status = 'pending' AND r.due_at <= ?1 "
                     + "AND r.overdue_notified_at IS NULL ORDER BY r.due_at, g.id LIMIT ?2",
-                [.integer(now), .int(min(max(limit, 1), 10_000))])
+                [.integer(now), .int(min(max(limit, 1), 1000))])
         }
     }
 

@@ -100,25 +100,31 @@ public final class Database {
     /// immutable connection would not see). A read-only copy on a read-only medium, or in a
     /// directory of someone else's, is the case this is for.
     public static func needsImmutableOpen(path: String) -> Bool {
-        let directory = (path as NSString).deletingLastPathComponent
-        let manager = FileManager.default
-        guard !manager.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+        guard !isInWritableDirectory(path: path) else {
             return false
         }
         let shm = path + "-shm"
-        if manager.fileExists(atPath: shm) && manager.isWritableFile(atPath: shm) {
+        if FileManager.default.fileExists(atPath: shm) && FileManager.default.isWritableFile(atPath: shm) {
             return false
         }
         return !hasPendingWAL(path: path)
     }
 
+    /// True when this process may create files beside `path`, as SQLite must for a `-shm` file.
+    public static func isInWritableDirectory(path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        return FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory)
+    }
+
     /// True when a `-wal` file with content lies beside the database at `path`: committed
-    /// changes may be there that the main file does not hold yet.
+    /// changes may be there that the main file does not hold yet. A WAL that exists but cannot
+    /// be examined counts as holding some, so that nothing reads past it as if it were empty.
     public static func hasPendingWAL(path: String) -> Bool {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber
-        // try?: a WAL that cannot be examined (usually: there is none) is treated as absent; a
-        // WAL that exists but cannot be read would make a normal open fail and say so.
-        return (size?.int64Value ?? 0) > 0
+        var status = stat()
+        guard stat(path + "-wal", &status) == 0 else {
+            return errno != ENOENT
+        }
+        return status.st_size > 0
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.

@@ -14,13 +14,13 @@ enum AuditCommands {
         verify re-derives every hash of the audit log from the stored bytes, checks each entry's
         canonical form, sequence continuity and every signed checkpoint, and names the first bad
         entry. It also fails when checkpoints are further apart, or the newest further behind the
-        last entry, than the writer ever leaves them (--checkpoint-every, the audit.checkpoint_every
-        it wrote with), and when the query index differs from the entries (index_mismatch). It
-        works offline on a copy. --anchor takes a checkpoint
-        (signed note) kept outside the machine, which also catches a tail deleted together with
-        its checkpoints; CRLF line ends and a missing or doubled final newline in that file are
-        accepted. Exit status 0 only when everything verifies. Defaults: the data directory's
-        audit.sqlite and audit-signing.pub, and the configured audit.key_name and
+        last entry, than the writer ever leaves them (--checkpoint-every, the
+        audit.checkpoint_every it wrote with), and when the query index differs from the entries
+        (index_mismatch). It works offline on a copy. --anchor takes a checkpoint (signed note)
+        kept outside the machine, which also catches a tail deleted together with its
+        checkpoints; CRLF line ends, blank lines around it and a missing final newline in that
+        file are accepted. Exit status 0 only when everything verifies. Defaults: the data
+        directory's audit.sqlite and audit-signing.pub, and the configured audit.key_name and
         audit.checkpoint_every.
 
         export writes the log to standard output: canonical entries (ndjson), FHIR R4 AuditEvent

@@ -32,7 +32,7 @@ struct AuditHealthTests {
         let sink = MemoryLogSink()
         let logger = Logger(label: "test", sink: sink)
         for change in row.changes {
-            AuditTrail.report(change, readiness, logger, capacity: 8, stallThreshold: .seconds(5))
+            AuditTrail.report(change, readiness, logger, capacity: 8, stallThresholdMilliseconds: 5000)
         }
         #expect(readiness.failingChecks == row.failing)
         let messages = try sink.recorded.map { line -> String in
@@ -47,10 +47,10 @@ struct AuditHealthTests {
     func causes() throws {
         let sink = MemoryLogSink()
         let logger = Logger(label: "test", sink: sink)
-        let threshold = Duration.milliseconds(2500)
-        AuditTrail.report(.writeFailed(Self.diskFull), Readiness(), logger, capacity: 8, stallThreshold: threshold)
-        AuditTrail.report(.queueFull, Readiness(), logger, capacity: 8, stallThreshold: threshold)
-        AuditTrail.report(.stalled, Readiness(), logger, capacity: 8, stallThreshold: threshold)
+        let threshold: Int64 = 2500
+        AuditTrail.report(.writeFailed(Self.diskFull), Readiness(), logger, capacity: 8, stallThresholdMilliseconds: threshold)
+        AuditTrail.report(.queueFull, Readiness(), logger, capacity: 8, stallThresholdMilliseconds: threshold)
+        AuditTrail.report(.stalled, Readiness(), logger, capacity: 8, stallThresholdMilliseconds: threshold)
         let lines = sink.recorded
         try #require(lines.count == 3)
         let failure = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])

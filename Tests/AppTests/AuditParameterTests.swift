@@ -22,7 +22,7 @@ struct AuditParameterTests {
         let head = HTTPRequestHead(method: "GET", target: "/audit/x?" + query, path: "/audit/x", query: query)
         let request = Request(head: head, requestID: "req-1")
         #expect {
-            _ = try AuditRoutes.parameters(request, accepted: accepted)
+            _ = try request.parameters(accepted: accepted)
         } throws: { error in
             (error as? HTTPProblem)?.status == 400 && (error as? HTTPProblem)?.detail == detail
         }
