@@ -163,6 +163,8 @@ public final class Gateway: Sendable {
         verification.runInBackground()
         server.wait()
         background.stop()
+        // No verification may hold the log open while the writer closes it.
+        verification.stop()
         do {
             try trail.recordStop()
         } catch {

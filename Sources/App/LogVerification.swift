@@ -17,6 +17,8 @@ struct LogVerification: Sendable {
     let alerts: Alerts
     let logger: Logger
     private let flight = SingleFlight()
+    /// Set by ``stop()``: a run under way ends early and no other starts.
+    private let stopping = StopFlag()
 
     init(trail: AuditTrail, pool: RecordsPool, alerts: Alerts, logger: Logger) {
         self.trail = trail
@@ -25,15 +27,18 @@ struct LogVerification: Sendable {
         self.logger = logger
     }
 
-    /// The report of a run, or nil when another run is under way. Throws only when the
-    /// database cannot be opened or the alert cannot be queued.
+    /// The report of a run, or nil when another run is under way or the gateway is stopping.
+    /// Throws only when the database cannot be opened or the alert cannot be queued.
     func run() throws -> VerificationReport? {
         guard flight.enter() else { return nil }
         defer { flight.leave() }
-        let database = try Database(path: trail.path, readOnly: true)
-        let report = AuditVerifier.verify(
-            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName,
-            checkpointEvery: trail.writer.configuration.checkpointEvery)
+        return try runEntered()
+    }
+
+    /// ``run()`` for a caller that holds the flight.
+    private func runEntered() throws -> VerificationReport? {
+        let report = try verify()
+        guard !report.interrupted else { return nil }
         if !report.ok {
             logger.error(
                 "audit.verify_failed",
@@ -55,15 +60,36 @@ struct LogVerification: Sendable {
         return report
     }
 
+    /// One pass on a connection of its own, closed before returning: the writer's close folds
+    /// the WAL into the database file only when no other connection is open.
+    private func verify() throws -> VerificationReport {
+        let database = try Database(path: trail.path, readOnly: true)
+        return AuditVerifier.verify(
+            database: database, publicKey: trail.signingKey.publicKey, keyName: trail.signingKey.keyName,
+            checkpointEvery: trail.writer.configuration.checkpointEvery, shouldStop: { [stopping] in stopping.isSet })
+    }
+
+    /// Ends a run under way and keeps any other from starting; returns once none runs, so that
+    /// the audit log can then be closed with no other connection open.
+    func stop() {
+        stopping.set()
+        while !flight.enter() {
+            _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(10))
+        }
+    }
+
     /// Verifies the log once in the background, at low priority, while the gateway serves, and
     /// records the result in the log itself (`audit.verify` by the gateway: outcome `allowed`
     /// or `error` with the first bad entry). Tampering between runs is then found at the next
     /// start at the latest, not only when someone asks.
     func runInBackground() {
         DispatchQueue.global(qos: .utility).async {
+            // The flight is held until the result is recorded, so that `stop` waits for both.
+            guard flight.enter() else { return }
+            defer { flight.leave() }
             let report: VerificationReport?
             do {
-                report = try run()
+                report = try runEntered()
             } catch {
                 logger.error("audit.verify_unavailable", ["error.message": .string("\(error)")])
                 return
@@ -101,5 +127,16 @@ final class SingleFlight: Sendable {
 
     func leave() {
         running.store(false, ordering: .releasing)
+    }
+}
+
+/// A flag that is set once, read from any thread.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    func set() {
+        flag.store(true, ordering: .releasing)
     }
 }

@@ -41,11 +41,14 @@ public enum AuditVerifier {
     /// (a webhook, an export, a colleague's copy); the log must contain its size with its head.
     /// `checkpointEvery` is the writer's `checkpointEvery` (at least 1): the most entries it
     /// adds between two checkpoints. `indexBlockSize` is the most entries an index block may
-    /// cover (the writer's `indexBatchSize`).
+    /// cover (the writer's `indexBatchSize`). `shouldStop` is asked now and then during the
+    /// pass over the entries; once it answers true the check ends, `interrupted`, with no
+    /// finding.
     public static func verify(
         database: Database, publicKey: Ed25519PublicKey, keyName: String? = nil,
         anchor: String? = nil, checkpointEvery: Int64,
-        indexBlockSize: Int = AuditWriterConfiguration.defaultIndexBatchSize
+        indexBlockSize: Int = AuditWriterConfiguration.defaultIndexBatchSize,
+        shouldStop: @escaping () -> Bool = { false }
     ) -> VerificationReport {
         precondition(checkpointEvery >= 1, "a writer signs a checkpoint every 1 or more entries")
         var report = VerificationReport()
@@ -54,7 +57,7 @@ public enum AuditVerifier {
             try database.readTransaction {
                 check(
                     database, publicKey: publicKey, keyName: keyName, anchor: anchor,
-                    indexBlockSize: Int64(max(1, indexBlockSize)), into: &report)
+                    indexBlockSize: Int64(max(1, indexBlockSize)), shouldStop: shouldStop, into: &report)
             }
         } catch {
             // Only beginning or ending the read transaction throws; what was found stands.
@@ -65,7 +68,7 @@ public enum AuditVerifier {
 
     private static func check(
         _ database: Database, publicKey: Ed25519PublicKey, keyName: String?, anchor: String?,
-        indexBlockSize: Int64, into report: inout VerificationReport
+        indexBlockSize: Int64, shouldStop: @escaping () -> Bool, into report: inout VerificationReport
     ) {
         var findings: [AuditVerificationFailure] = []
         let stored: [StoredCheckpoint]
@@ -91,6 +94,7 @@ public enum AuditVerifier {
             sizes.insert(anchorCheckpoint.size)
         }
         let scan = ChainScan(sizesOfInterest: sizes)
+        scan.shouldStop = shouldStop
         var index: IndexCheck?
         var indexFault: AuditIndexFault?
         do {
@@ -107,6 +111,10 @@ public enum AuditVerifier {
             try scan.run(database)
         } catch {
             findings.append(unreadable(seq: scan.headSeq + 1, error))
+        }
+        guard !scan.interrupted else {
+            report.interrupted = true
+            return
         }
         index?.finish()
         report.entriesChecked = scan.rowsRead

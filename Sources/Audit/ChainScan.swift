@@ -10,6 +10,9 @@ import Store
 final class ChainScan {
     private let sizesOfInterest: Set<Int64>
     var observer: ((Int64, AuditEntry?) -> Void)?
+    /// Asked every 1,024 rows; true ends the pass early, with `interrupted` set.
+    var shouldStop: () -> Bool = { false }
+    private(set) var interrupted = false
     private(set) var rowsRead: Int64 = 0
     private(set) var headSeq: Int64 = 0
     private(set) var headHash = AuditChain.genesis
@@ -27,6 +30,10 @@ final class ChainScan {
         var expected: Int64 = 1
         var previous = AuditChain.genesis
         while try statement.step() {
+            if rowsRead & 1023 == 0, shouldStop() {
+                interrupted = true
+                return
+            }
             let seq = statement.int64(at: 0)
             let storedPrevious = statement.blob(at: 1)
             let bytes = statement.blob(at: 2)

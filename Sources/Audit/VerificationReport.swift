@@ -1,7 +1,7 @@
 /// What ``AuditVerifier`` found in one audit database.
 public struct VerificationReport: Sendable, Equatable {
     /// True when every entry, every checkpoint and the anchor (if given) verified.
-    public var ok: Bool { firstBad == nil }
+    public var ok: Bool { firstBad == nil && !interrupted }
     /// Rows of `audit_log` read.
     public var entriesChecked: Int64 = 0
     /// Rows of `audit_checkpoints` read.
@@ -14,6 +14,9 @@ public struct VerificationReport: Sendable, Equatable {
     public var headHash: [UInt8] = AuditChain.genesis
     /// The largest size a stored checkpoint signs (0 when there is none).
     public var latestCheckpointSize: Int64 = 0
+    /// True when the caller stopped the check before it was done (a gateway shutting down):
+    /// nothing was found, and nothing was shown either.
+    public var interrupted = false
     /// True when an anchor checkpoint was given and checked.
     public var anchorChecked = false
     /// The most entries the writer adds between two checkpoints, as the verifier was told.

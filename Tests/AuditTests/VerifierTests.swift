@@ -215,6 +215,22 @@ struct VerifierTests {
         #expect(report.entriesAfterLastCheckpoint == 0)
     }
 
+    @Test(
+        "a check told to stop reports nothing found and is not ok; one never told finishes",
+        arguments: [(true, nil), (false, Reason.hashMismatch)] as [(Bool, Reason?)])
+    func interrupted(stop: Bool, finding: Reason?) throws {
+        let copy = try TamperedCopy(try PristineLog.shared.get())
+        try copy.editEntry(2)
+        let database = try Database(path: copy.path, readOnly: true)
+        let report = AuditVerifier.verify(
+            database: database, publicKey: Samples.signingKey.publicKey, checkpointEvery: 100,
+            shouldStop: { stop })
+        #expect(report.interrupted == stop)
+        #expect(!report.ok)
+        #expect(report.firstBad?.reason == finding, "an unfinished check names no entry, not even the edited one")
+        #expect(report.entriesChecked == (stop ? 0 : 300))
+    }
+
     /// Cases where only a checkpoint kept outside the database reveals the change.
     enum AnchoredCase: String, CaseIterable, CustomTestStringConvertible {
         case untouched

@@ -440,3 +440,21 @@ def test_a_copy_the_auditor_may_not_reach_is_named_as_such_not_as_missing(log_di
         assert "permission denied" in one_line(out.stderr) and "no audit database" not in out.stderr
     finally:
         shutil.rmtree(outer)
+
+
+def test_a_clean_stop_leaves_the_whole_log_in_one_file(tmp_path):
+    """The docs tell auditors to copy audit.sqlite from a cleanly stopped gateway: nothing of the
+    log may be left in a -wal file then, also when the stop comes while the start-up
+    verification still reads the log."""
+    for attempt in range(3):
+        data_dir = str(tmp_path / f"data{attempt}")
+        server = start_server(data_dir=data_dir)
+        server.stop()
+        wal = os.path.join(data_dir, "audit.sqlite-wal")
+        assert not os.path.exists(wal) or os.path.getsize(wal) == 0, f"attempt {attempt}: the WAL holds entries"
+        db = sqlite3.connect(f"file:{data_dir}/audit.sqlite?mode=ro&immutable=1", uri=True)
+        try:
+            events = [json.loads(bytes(e))["event"] for (e,) in db.execute("SELECT entry FROM audit_log ORDER BY seq")]
+        finally:
+            db.close()
+        assert events[0] == "server.start" and events[-1] == "server.stop", events
